@@ -1,0 +1,187 @@
+//! The command line: `duijie serve | migrate | import | export`.
+
+use crate::config::Config;
+use crate::interchange::{export, import};
+use crate::startup::{self, Application};
+use crate::{demo, storage};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "duijie",
+    version,
+    about = "产学研技术对接服务 · matching enterprises' technology needs with research capabilities"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 启动服务（启动时自动迁移数据库）· Serve the API (applies migrations first).
+    Serve {
+        /// 监听地址 · Address to listen on.
+        #[arg(long, env = "DUIJIE_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// 数据库为空时载入演示数据和演示账号 · Load the demo corpus and accounts into an empty database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// 数据库迁移 · Database migrations.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// 导入语料目录（JSON Lines）· Import a corpus folder; exit 2 if any line was rejected.
+    Import { dir: PathBuf },
+    /// 导出为语料目录（JSON Lines）· Export everything as a corpus folder.
+    Export { dir: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the last applied migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and apply all migrations again (deletes all data).
+    Fresh,
+}
+
+/// Exit code when an import rejected lines (the valid ones are loaded).
+pub const EXIT_REJECTED: u8 = 2;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    if config.database_url.is_none() {
+        config.prepare_data_dir()?;
+    }
+    let url = config.database_url();
+    match cli.command {
+        Command::Serve { bind, demo } => serve(&url, &bind, demo).await,
+        Command::Migrate { action } => migrate(&url, action).await,
+        Command::Import { dir } => import(&url, &dir).await,
+        Command::Export { dir } => export(&url, &dir).await,
+    }
+}
+
+async fn serve(url: &str, bind: &str, demo: bool) -> anyhow::Result<ExitCode> {
+    let (db, taxonomy) = startup::open_database(url).await?;
+    if demo {
+        match demo::load_if_empty(&db, &taxonomy).await? {
+            Some(report) => {
+                tracing::info!(records = report.records(), "loaded the demo corpus");
+                let names: Vec<&str> = demo::ACCOUNTS.iter().map(|a| a.username).collect();
+                tracing::info!(
+                    "演示账号 / demo accounts: {} (password: {})",
+                    names.join(", "),
+                    demo::DEMO_PASSWORD
+                );
+            }
+            None => tracing::info!("database not empty: demo data not loaded"),
+        }
+    }
+    let app = Application::build(db, taxonomy, bind).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(%addr, database = %storage::redact(url), "duijie listening");
+    println!(
+        "duijie 已启动 / listening on http://{addr}  (API 文档 / docs: http://{addr}/api/docs)"
+    );
+    app.run_until_stopped(startup::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<ExitCode> {
+    let db = storage::connect(url).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Fresh => Migrator::fresh(&db).await?,
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                let status = match m.status() {
+                    migration::MigrationStatus::Applied => "applied",
+                    migration::MigrationStatus::Pending => "pending",
+                };
+                println!("{}\t{status}", m.name());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    println!("migrate {action:?}: ok");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(url: &str, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let started = Instant::now();
+    let mut print_rejection = |r: &import::Rejection| eprintln!("{r}");
+    let report = import::import_dir(
+        &db,
+        &taxonomy,
+        dir,
+        import::Options {
+            progress: true,
+            on_reject: Some(&mut print_rejection),
+        },
+    )
+    .await
+    .with_context(|| format!("导入失败 / import of {} failed", dir.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    for f in &report.files {
+        println!("{f}");
+    }
+    let records = report.records();
+    println!(
+        "total: records={records} rejected={} seconds={secs:.2} records_per_second={:.0}",
+        report.rejected(),
+        records as f64 / secs.max(1e-9)
+    );
+    if report.files.is_empty() {
+        eprintln!(
+            "{}: 没有找到 organizations.jsonl、needs.jsonl 或 capabilities.jsonl (no interchange files found)",
+            dir.display()
+        );
+    }
+    Ok(if report.rejected() > 0 {
+        ExitCode::from(EXIT_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn export(url: &str, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (db, _) = startup::open_database(url).await?;
+    let r = export::export_dir(&db, dir)
+        .await
+        .with_context(|| format!("导出失败 / export to {} failed", dir.display()))?;
+    println!(
+        "exported: organizations={} needs={} capabilities={} dir={}",
+        r.organizations,
+        r.needs,
+        r.capabilities,
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

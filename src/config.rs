@@ -1,0 +1,63 @@
+//! Settings shared by every command: where runtime files live and which
+//! database to use.
+
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// 运行数据目录（SQLite 数据库、搜索索引）· Runtime data directory.
+    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// 数据库地址 · Database URL (`sqlite://…` or `postgres://…`).
+    /// Default: the SQLite file `duijie.db` in the data directory.
+    #[arg(
+        long,
+        env = "DUIJIE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// 日志格式 · Log format.
+    #[arg(
+        long,
+        env = "DUIJIE_LOG_FORMAT",
+        value_enum,
+        default_value = "compact",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Compact,
+    Pretty,
+    Json,
+}
+
+impl Config {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("duijie.db").display()
+            ),
+        }
+    }
+
+    /// Creates the data directory when the database lives in it.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "无法创建数据目录 {}：{e}。请用 --data-dir 或 DUIJIE_DATA_DIR 指定一个可写目录 \
+                 (cannot create the data directory; set --data-dir or DUIJIE_DATA_DIR to a writable folder)",
+                self.data_dir.display()
+            )
+        })
+    }
+}

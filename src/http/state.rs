@@ -1,0 +1,12 @@
+//! Shared state of the HTTP handlers.
+
+use crate::domain::Taxonomy;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// Already a cloneable pool: not wrapped in `Arc`.
+    pub db: DatabaseConnection,
+    pub taxonomy: Arc<Taxonomy>,
+}

@@ -1,0 +1,16 @@
+//! duijie — 产学研技术对接服务: matching enterprises' technology needs with the
+//! capabilities of universities, institutes and leading enterprises.
+//!
+//! Start reading at `cli` (commands) and `http` (the API); the rules live in
+//! `domain`, the database in `storage`, the file format in `interchange`.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod interchange;
+pub mod password;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,14 @@
+//! sea-orm entities, one file per table, mirroring the migrations. Behaviour
+//! lives in `storage::repo`, not here.
+
+pub mod agreement;
+pub mod api_token;
+pub mod capability;
+pub mod change_log;
+pub mod match_;
+pub mod match_event;
+pub mod need;
+pub mod organization;
+pub mod program_item;
+pub mod taxonomy_term;
+pub mod user;

@@ -1,0 +1,97 @@
+//! The database: connection, migrations and the queries the service runs.
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | `entities` | one sea-orm entity per table, mirroring `migrations/` |
+//! | `repo` | queries and writes, generic over `ConnectionTrait` so that a use case can pass a transaction |
+//!
+//! SQLite (the embedded default) runs in WAL mode with foreign keys on;
+//! PostgreSQL is the production system of record. Both run the same migrations.
+
+pub mod entities;
+pub mod lists;
+pub mod repo;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use std::time::Duration;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Opens a pool for `url` (`sqlite://…` or `postgres://…`).
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut opt = ConnectOptions::new(url.to_owned());
+    opt.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // An in-memory database exists per connection: one connection only.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            opt.max_connections(1);
+        } else {
+            opt.max_connections(8);
+        }
+        opt.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+        });
+    } else {
+        opt.max_connections(16);
+    }
+    Database::connect(opt).await.with_context(|| {
+        format!(
+            "无法连接数据库 / cannot connect to the database at {}",
+            redact(url)
+        )
+    })
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("数据库迁移失败 / applying migrations failed")
+}
+
+pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// The URL with any password replaced, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/duijie.db"), "sqlite://data/duijie.db");
+    }
+}
