@@ -22,6 +22,19 @@ pub use sea_orm::DatabaseConnection as Db;
 
 /// Opens a pool for `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, None).await
+}
+
+/// A pool of exactly one connection, for work that sets per-connection state
+/// (SQLite pragmas) and must see it on every statement.
+pub async fn connect_single(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, Some(1)).await
+}
+
+async fn connect_with(
+    url: &str,
+    max_connections: Option<u32>,
+) -> anyhow::Result<DatabaseConnection> {
     let mut opt = ConnectOptions::new(url.to_owned());
     opt.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -42,6 +55,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         });
     } else {
         opt.max_connections(16);
+    }
+    if let Some(n) = max_connections {
+        opt.max_connections(n).min_connections(n);
     }
     Database::connect(opt).await.with_context(|| {
         format!(

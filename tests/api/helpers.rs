@@ -1,0 +1,250 @@
+//! Test harness: a fresh database per test (a SQLite file in a temporary
+//! folder, or a new PostgreSQL database when `DUIJIE_TEST_POSTGRES_URL` is
+//! set), the real server on port 0, and the CLI binary.
+
+use duijie::domain::Taxonomy;
+use duijie::startup::{self, Application};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tokio::sync::oneshot;
+
+pub const POSTGRES_ENV: &str = "DUIJIE_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed test body once per backend: `<name>::sqlite` always and
+/// `<name>::postgres` when `DUIJIE_TEST_POSTGRES_URL` is set (otherwise it
+/// says it skipped, so a local run without PostgreSQL stays green).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($b:ident: $ty:ty) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($b: $ty) $body
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_some() {
+                    run($crate::helpers::Backend::Postgres).await
+                } else {
+                    eprintln!("skipped: {} is not set", $crate::helpers::POSTGRES_ENV);
+                }
+            }
+        }
+    )*};
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared, hand-judged dev corpus beside the checkout.
+pub fn dev_corpus() -> PathBuf {
+    let p = repo_root().join("../shared/eval/dev");
+    assert!(
+        p.is_dir(),
+        "../shared/eval/dev is missing beside the checkout"
+    );
+    p
+}
+
+pub fn small_corpus() -> PathBuf {
+    repo_root().join("tests/fixtures/small")
+}
+
+/// A fresh, empty database.
+pub struct TestDb {
+    pub url: String,
+    /// Keeps the SQLite folder alive for the test's duration.
+    _dir: tempfile::TempDir,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                _dir: dir,
+                pg_admin: None,
+            },
+            Backend::Postgres => {
+                let base = postgres_url().expect("postgres url");
+                let (server, base_db) =
+                    base.rsplit_once('/').expect("postgres url with a database");
+                let name = format!(
+                    "{}_t{}",
+                    base_db.split('?').next().unwrap_or("duijie"),
+                    &uuid::Uuid::new_v4().simple().to_string()[..12]
+                );
+                let admin = duijie::storage::connect(&base)
+                    .await
+                    .expect("connect to postgres");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                TestDb {
+                    url: format!("{server}/{name}"),
+                    _dir: dir,
+                    pg_admin: Some((base, name)),
+                }
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with the temp folder).
+    pub async fn drop_database(&self) {
+        if let Some((base, name)) = &self.pg_admin
+            && let Ok(admin) = duijie::storage::connect(base).await
+        {
+            let _ = admin
+                .execute_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ))
+                .await;
+            admin.close().await.ok();
+        }
+    }
+
+    /// Connects with migrations applied and the taxonomy seeded.
+    pub async fn open(&self) -> (DatabaseConnection, Taxonomy) {
+        startup::open_database(&self.url)
+            .await
+            .expect("open database")
+    }
+
+    /// Runs the `duijie` binary against this database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_duijie"))
+            .args(args)
+            .env("DUIJIE_DATABASE_URL", &self.url)
+            .env("DUIJIE_DATA_DIR", self._dir.path().join("data"))
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run duijie")
+    }
+
+    pub fn temp_path(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
+/// The real server on an ephemeral port over a fresh database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub test_db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts the server; `seed` runs against the database first.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let test_db = TestDb::new(backend).await;
+        let (db, taxonomy) = test_db.open().await;
+        let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = app.local_addr().expect("address");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+            test_db,
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Starts the server over the small fixture corpus.
+    pub async fn with_small_corpus(backend: Backend) -> TestApp {
+        let app = Self::spawn(backend).await;
+        let taxonomy = duijie::storage::repo::taxonomy::load(&app.db)
+            .await
+            .expect("taxonomy");
+        let report = duijie::interchange::import::import_dir(
+            &app.db,
+            &taxonomy,
+            &small_corpus(),
+            Default::default(),
+        )
+        .await
+        .expect("import fixture");
+        assert_eq!(report.rejected(), 0, "{:?}", report.rejections);
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = self.get(path).await;
+        let status = resp.status().as_u16();
+        let body = resp.json().await.expect("json body");
+        (status, body)
+    }
+
+    /// Stops the server gracefully and drops the test database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        self.db.close_by_ref().await.ok();
+        self.test_db.drop_database().await;
+    }
+}
+
+/// Ids of the items of a list response.
+pub fn ids(body: &serde_json::Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one binary (faster to link), one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod demo;
+mod health;
+mod import;
+mod listing;
+mod problems;
+mod storage;
