@@ -4,13 +4,16 @@
 //! Start reading at `cli` (commands) and `http` (the API); the rules live in
 //! `domain`, the database in `storage`, the file format in `interchange`.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod corpus_gen;
 pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod interchange;
 pub mod password;
+pub mod search;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -4,11 +4,13 @@
 
 use crate::domain::Taxonomy;
 use crate::http::{self, state::AppState};
+use crate::search::SearchService;
 use crate::storage::{self, repo};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -29,22 +31,30 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `bind` (e.g. `127.0.0.1:8080`, or port 0 for any free port).
+    /// Binds `bind` (e.g. `127.0.0.1:8080`, or port 0 for any free port) and
+    /// starts the search service over `data_dir`.
     pub async fn build(
         db: DatabaseConnection,
         taxonomy: Taxonomy,
         bind: &str,
+        data_dir: &Path,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
+        let search = SearchService::start(db.clone(), data_dir);
         Ok(Self {
             listener,
             state: AppState {
                 db,
                 taxonomy: Arc::new(taxonomy),
+                search,
             },
         })
+    }
+
+    pub fn search(&self) -> &SearchService {
+        &self.state.search
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         api::capabilities::list,
         api::capabilities::show,
         api::taxonomy::show,
+        api::search::search,
     ),
     components(schemas(super::problem::Problem, crate::domain::FieldError)),
     tags(
@@ -26,6 +27,7 @@ use utoipa::OpenApi;
         (name = "needs", description = "技术需求 · Technology needs"),
         (name = "capabilities", description = "科研能力与成果 · Research capabilities"),
         (name = "taxonomy", description = "分类代码 · Codes"),
+        (name = "search", description = "全文检索 · Search"),
         (name = "health", description = "运行状态 · Probes"),
     )
 )]

@@ -1,6 +1,7 @@
 //! Shared state of the HTTP handlers.
 
 use crate::domain::Taxonomy;
+use crate::search::SearchService;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -9,4 +10,5 @@ pub struct AppState {
     /// Already a cloneable pool: not wrapped in `Arc`.
     pub db: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
+    pub search: SearchService,
 }

@@ -152,6 +152,7 @@ impl TestDb {
 /// The real server on an ephemeral port over a fresh database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub search: duijie::search::SearchService,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub test_db: TestDb,
@@ -164,9 +165,11 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let test_db = TestDb::new(backend).await;
         let (db, taxonomy) = test_db.open().await;
-        let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0")
+        let data_dir = test_db.temp_path().join("data");
+        let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0", &data_dir)
             .await
             .expect("bind");
+        let search = app.search().clone();
         let addr = app.local_addr().expect("address");
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async {
@@ -174,6 +177,7 @@ impl TestApp {
         }));
         TestApp {
             addr,
+            search,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -200,7 +204,31 @@ impl TestApp {
         .await
         .expect("import fixture");
         assert_eq!(report.rejected(), 0, "{:?}", report.rejections);
+        app.search.notify_change();
         app
+    }
+
+    /// Waits until the search index has applied every change-log row written
+    /// so far (or fails after 10 s).
+    pub async fn wait_for_index(&self) {
+        use sea_orm::{EntityTrait, QueryOrder};
+        let last = duijie::storage::entities::change_log::Entity::find()
+            .order_by_desc(duijie::storage::entities::change_log::Column::Seq)
+            .one(&self.db)
+            .await
+            .expect("change log")
+            .map_or(0, |c| c.seq);
+        let started = std::time::Instant::now();
+        loop {
+            if self.search.position() >= last {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "index did not catch up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

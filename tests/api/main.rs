@@ -4,9 +4,12 @@
 mod helpers;
 
 mod cli;
+mod crash;
 mod demo;
 mod health;
 mod import;
 mod listing;
 mod problems;
+mod search;
+mod segmentation;
 mod storage;

@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod health;
 pub mod needs;
 pub mod organizations;
+pub mod search;
 pub mod taxonomy;
 pub mod views;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(needs::router())
         .merge(capabilities::router())
         .merge(taxonomy::router())
+        .merge(search::router())
 }
 
 /// One page of a list.

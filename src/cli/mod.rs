@@ -4,6 +4,8 @@ use crate::config::Config;
 use crate::interchange::{export, import};
 use crate::startup::{self, Application};
 use crate::{demo, storage};
+
+mod search_cmd;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
@@ -45,6 +47,45 @@ pub enum Command {
     Import { dir: PathBuf },
     /// 导出为语料目录（JSON Lines）· Export everything as a corpus folder.
     Export { dir: PathBuf },
+    /// 全文检索（命令行，管理员视角）· Search from the command line (sees everything).
+    Search {
+        query: String,
+        /// `capability` (default) or `need`.
+        #[arg(long, default_value = "capability")]
+        kind: String,
+        /// 返回条数 · Number of hits.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// 输出 JSON · Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// 从数据库重建搜索索引（运行中的服务继续使用旧索引，完成后切换）· Rebuild the search index.
+    Reindex,
+    /// 性能基准（请用 release 构建）· Benchmarks; run a release build.
+    Bench {
+        /// 文档总数（1/5 需求，4/5 能力）· Total documents (1/5 needs, 4/5 capabilities).
+        #[arg(long, default_value_t = 100_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 固定查询集的大小 · Size of the fixed query set.
+        #[arg(long, default_value_t = 400)]
+        queries: usize,
+        /// 工作目录（语料、数据库、索引）· Work folder.
+        #[arg(long, default_value = "./bench-data")]
+        dir: PathBuf,
+    },
+    /// 生成合成语料（基准测试用，同一种子同样的字节）· Generate a synthetic corpus.
+    Gen {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        needs: usize,
+        #[arg(long, default_value_t = 1000)]
+        capabilities: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,14 +110,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let url = config.database_url();
     match cli.command {
-        Command::Serve { bind, demo } => serve(&url, &bind, demo).await,
+        Command::Serve { bind, demo } => serve(&config, &url, &bind, demo).await,
         Command::Migrate { action } => migrate(&url, action).await,
         Command::Import { dir } => import(&url, &dir).await,
         Command::Export { dir } => export(&url, &dir).await,
+        Command::Search {
+            query,
+            kind,
+            top,
+            json,
+        } => search_cmd::run(&config, &url, &query, &kind, top, json).await,
+        Command::Reindex => search_cmd::reindex(&config, &url).await,
+        Command::Bench {
+            docs,
+            seed,
+            queries,
+            dir,
+        } => {
+            crate::bench::run(crate::bench::BenchSpec {
+                docs,
+                seed,
+                dir,
+                database_url: config.database_url.clone(),
+                queries,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            dir,
+            needs,
+            capabilities,
+            seed,
+        } => gen_corpus(&dir, needs, capabilities, seed),
     }
 }
 
-async fn serve(url: &str, bind: &str, demo: bool) -> anyhow::Result<ExitCode> {
+async fn serve(config: &Config, url: &str, bind: &str, demo: bool) -> anyhow::Result<ExitCode> {
     let (db, taxonomy) = startup::open_database(url).await?;
     if demo {
         match demo::load_if_empty(&db, &taxonomy).await? {
@@ -92,7 +162,7 @@ async fn serve(url: &str, bind: &str, demo: bool) -> anyhow::Result<ExitCode> {
             None => tracing::info!("database not empty: demo data not loaded"),
         }
     }
-    let app = Application::build(db, taxonomy, bind).await?;
+    let app = Application::build(db, taxonomy, bind, &config.data_dir).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = %storage::redact(url), "duijie listening");
     println!(
@@ -188,6 +258,33 @@ async fn export(url: &str, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
         r.organizations,
         r.needs,
         r.capabilities,
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gen_corpus(
+    dir: &std::path::Path,
+    needs: usize,
+    capabilities: usize,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let r = crate::corpus_gen::generate(
+        dir,
+        &crate::corpus_gen::GenSpec {
+            needs,
+            capabilities,
+            seed,
+        },
+    )?;
+    println!(
+        "generated: organizations={} needs={} capabilities={} bytes={} seconds={:.2} dir={}",
+        r.organizations,
+        r.needs,
+        r.capabilities,
+        r.bytes,
+        started.elapsed().as_secs_f64(),
         dir.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,369 @@
+//! `duijie bench`: reproducible performance figures for BENCHMARKS.md.
+//!
+//! Generates a corpus (or uses one), imports it into a fresh database, builds
+//! the index, and measures: import records/s, analyzer MB/s against raw
+//! jieba, index build docs/s and size, search latency over a fixed query set
+//! with and without filters, write-to-searchable latency, and peak memory.
+//! Every figure is printed as one `bench.<name> key=value …` line.
+//! Run it on a release build; debug figures are not meaningful.
+
+use crate::corpus_gen::{self, GenSpec};
+use crate::domain::access::Visibility;
+use crate::domain::{NeedDraft, PostingDraft};
+use crate::interchange::import;
+use crate::search::Kind;
+use crate::search::analyzer::{Analyzer, Mode};
+use crate::search::indexer::{self, Follower};
+use crate::search::searcher::{self, Filters, SearchRequest};
+use crate::search::store::{self, SearchIndex};
+use crate::startup;
+use crate::storage::entities::{capability, need};
+use crate::storage::repo;
+use anyhow::Context;
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct BenchSpec {
+    pub docs: usize,
+    pub seed: u64,
+    /// Work folder (corpus, SQLite database, index); created if missing.
+    pub dir: PathBuf,
+    /// Database URL; default: SQLite in `dir`.
+    pub database_url: Option<String>,
+    pub queries: usize,
+}
+
+fn line(name: &str, fields: &[(&str, String)]) {
+    let kv: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!("bench.{name} {}", kv.join(" "));
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Peak resident set size of this process, from /proc (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+pub async fn run(spec: BenchSpec) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&spec.dir)?;
+    let corpus = spec.dir.join(format!("corpus-{}-{}", spec.docs, spec.seed));
+    let needs = spec.docs / 5;
+    let caps = spec.docs - needs;
+    if !corpus.join("capabilities.jsonl").exists() {
+        let started = Instant::now();
+        let r = corpus_gen::generate(
+            &corpus,
+            &GenSpec {
+                needs,
+                capabilities: caps,
+                seed: spec.seed,
+            },
+        )?;
+        line(
+            "gen",
+            &[
+                ("docs", spec.docs.to_string()),
+                ("bytes", r.bytes.to_string()),
+                ("seconds", format!("{:.1}", started.elapsed().as_secs_f64())),
+            ],
+        );
+    }
+
+    // Import into a fresh database.
+    let url = match &spec.database_url {
+        Some(u) => u.clone(),
+        None => {
+            let db_file = spec.dir.join(format!("bench-{}.db", spec.docs));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
+            }
+            format!("sqlite://{}?mode=rwc", db_file.display())
+        }
+    };
+    let (db, taxonomy) = startup::open_database(&url).await?;
+    let started = Instant::now();
+    let report = import::import_dir(&db, &taxonomy, &corpus, import::Options::default()).await?;
+    let secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.rejected() == 0,
+        "generated corpus had rejected lines"
+    );
+    line(
+        "import",
+        &[
+            (
+                "backend",
+                if url.starts_with("postgres") {
+                    "postgres".into()
+                } else {
+                    "sqlite".into()
+                },
+            ),
+            ("records", report.records().to_string()),
+            ("seconds", format!("{secs:.2}")),
+            (
+                "records_per_second",
+                format!("{:.0}", report.records() as f64 / secs),
+            ),
+        ],
+    );
+
+    // Analyzer throughput against raw jieba on the same texts (one core).
+    let texts = sample_texts(&db, 20_000).await?;
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let analyzer = Analyzer::shared();
+    let (ours, raw) = tokio::task::spawn_blocking({
+        let analyzer = Arc::clone(&analyzer);
+        move || {
+            let mut n = 0usize;
+            let t = Instant::now();
+            for s in &texts {
+                analyzer.for_each_term(s, Mode::Search, |_, _, _| n += 1);
+            }
+            let ours = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            for s in &texts {
+                n += analyzer.raw_cut(s, true).len();
+            }
+            let raw = t.elapsed().as_secs_f64();
+            std::hint::black_box(n);
+            (ours, raw)
+        }
+    })
+    .await?;
+    let mb = bytes as f64 / 1e6;
+    line(
+        "tokenizer",
+        &[
+            ("mb", format!("{mb:.1}")),
+            ("analyzer_mb_per_s", format!("{:.1}", mb / ours)),
+            (
+                "raw_jieba_cut_for_search_mb_per_s",
+                format!("{:.1}", mb / raw),
+            ),
+            ("ratio", format!("{:.2}", raw / ours)),
+        ],
+    );
+
+    // Full index build.
+    let root = store::root(&spec.dir.join(format!("data-{}", spec.docs)));
+    let _ = std::fs::remove_dir_all(&root);
+    let r = indexer::rebuild(&db, &root, false).await?;
+    let docs = r.needs + r.capabilities;
+    let corpus_bytes = dir_size(&corpus);
+    let index_bytes = dir_size(&root.join(&r.build));
+    line(
+        "reindex",
+        &[
+            ("docs", docs.to_string()),
+            ("seconds", format!("{:.2}", r.seconds)),
+            ("docs_per_second", format!("{:.0}", docs as f64 / r.seconds)),
+            (
+                "mb_per_second",
+                format!("{:.1}", corpus_bytes as f64 / 1e6 / r.seconds),
+            ),
+            (
+                "index_mib",
+                format!("{:.1}", index_bytes as f64 / (1 << 20) as f64),
+            ),
+            (
+                "corpus_mib",
+                format!("{:.1}", corpus_bytes as f64 / (1 << 20) as f64),
+            ),
+        ],
+    );
+
+    // Search latency over a fixed query set: need titles (long, matching-like)
+    // and their first keyword (short), against capabilities.
+    let index = Arc::new(SearchIndex::open(&root, &r.build)?);
+    let queries = query_set(&db, spec.queries).await?;
+    for (label, filtered) in [("search", false), ("search_filtered", true)] {
+        let mut lat = Vec::with_capacity(queries.len());
+        for (q, field) in &queries {
+            let req = SearchRequest {
+                q: q.clone(),
+                kind: Kind::Capability,
+                filters: Filters {
+                    field: filtered.then(|| field.clone()),
+                    ..Default::default()
+                },
+                visibility: Visibility::Public,
+                offset: 0,
+                limit: 10,
+            };
+            let index = Arc::clone(&index);
+            let analyzer = Arc::clone(&analyzer);
+            let t = Instant::now();
+            tokio::task::spawn_blocking(move || searcher::search(&index, &analyzer, &req))
+                .await??;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        lat.sort_by(f64::total_cmp);
+        line(
+            label,
+            &[
+                ("queries", lat.len().to_string()),
+                ("p50_ms", format!("{:.2}", percentile(&lat, 0.5))),
+                ("p99_ms", format!("{:.2}", percentile(&lat, 0.99))),
+                (
+                    "max_ms",
+                    format!("{:.2}", lat.last().copied().unwrap_or(0.0)),
+                ),
+            ],
+        );
+    }
+    drop(index);
+
+    // Write → searchable: a need written to the database, followed by the
+    // indexer loop as the server runs it (poll or notification).
+    let lat = write_to_searchable(&db, &root, &r.build, &taxonomy).await?;
+    line(
+        "write_to_searchable",
+        &[
+            ("writes", lat.len().to_string()),
+            ("p50_ms", format!("{:.1}", percentile(&lat, 0.5))),
+            ("p99_ms", format!("{:.1}", percentile(&lat, 0.99))),
+        ],
+    );
+    line(
+        "memory",
+        &[(
+            "peak_rss_mib",
+            format!("{:.0}", peak_rss_mib().unwrap_or(0.0)),
+        )],
+    );
+    Ok(())
+}
+
+async fn sample_texts(db: &sea_orm::DatabaseConnection, n: u64) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String, String)> = capability::Entity::find()
+        .select_only()
+        .column(capability::Column::Title)
+        .column(capability::Column::Description)
+        .order_by_asc(capability::Column::Id)
+        .limit(n)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(t, d)| format!("{t}\n{d}")).collect())
+}
+
+async fn query_set(
+    db: &sea_orm::DatabaseConnection,
+    n: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let rows: Vec<(String, String, String)> = need::Entity::find()
+        .select_only()
+        .column(need::Column::Title)
+        .column(need::Column::Keywords)
+        .column(need::Column::Field)
+        .order_by_asc(need::Column::Id)
+        .limit(n as u64 / 2 + 1)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for (title, keywords, field) in rows {
+        out.push((title, field.clone()));
+        if let Some(k) = crate::storage::lists::decode(&keywords).into_iter().next() {
+            out.push((k, field));
+        }
+    }
+    out.truncate(n);
+    Ok(out)
+}
+
+async fn write_to_searchable(
+    db: &sea_orm::DatabaseConnection,
+    root: &Path,
+    build: &str,
+    taxonomy: &crate::domain::Taxonomy,
+) -> anyhow::Result<Vec<f64>> {
+    let index = Arc::new(SearchIndex::open(root, build)?);
+    let mut follower = Some(Follower::new(Arc::clone(&index))?);
+    let org = crate::storage::entities::organization::Entity::find()
+        .one(db)
+        .await?
+        .context("no organization")?;
+    let analyzer = Analyzer::shared();
+    let mut lat = Vec::new();
+    for i in 0..20 {
+        let id = format!("bench-write-{i}");
+        let title = format!("写入延迟测试{i}号钒钛磁铁矿综合利用");
+        let kw: Vec<String> = Vec::new();
+        let draft = NeedDraft {
+            posting: PostingDraft {
+                id: &id,
+                org: &org.external_id,
+                title: &title,
+                description: "测量从写入数据库到可被检索的时间。",
+                field: "materials",
+                keywords: &kw,
+                cooperation: &kw,
+            },
+            ..Default::default()
+        };
+        let need = draft
+            .validate(taxonomy)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let t = Instant::now();
+        repo::needs::upsert_batch(db, &[(need, org.id)], chrono::Utc::now()).await?;
+        // The server's indexer wakes on a notification or its 100 ms poll;
+        // here one step runs as soon as the write returns, as after a notification.
+        loop {
+            let f = follower.take().context("follower")?;
+            let (f, _) = f.step(db).await?;
+            follower = Some(f);
+            let req = SearchRequest {
+                q: format!("写入延迟测试{i}号"),
+                kind: Kind::Need,
+                filters: Filters::default(),
+                visibility: Visibility::All,
+                offset: 0,
+                limit: 1,
+            };
+            let found = searcher::search(&index, &analyzer, &req)?;
+            if found.hits.first().is_some_and(|h| h.id == id) {
+                break;
+            }
+            anyhow::ensure!(
+                t.elapsed() < Duration::from_secs(10),
+                "write {i} never became searchable"
+            );
+        }
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok(lat)
+}

@@ -1,0 +1,166 @@
+//! The search service of a running process: the current index (swapped
+//! atomically after a rebuild), the indexer task that keeps it in step with the
+//! database, and searches run off the async runtime with bounded concurrency.
+
+use super::analyzer::Analyzer;
+use super::indexer::{self, Follower};
+use super::searcher::{self, SearchRequest, SearchResults};
+use super::store::{self, SearchIndex};
+use sea_orm::DatabaseConnection;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+
+/// How often the indexer looks for changes when nobody told it about one
+/// (another replica's writes, a rebuild finished by `duijie reindex`).
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search index is being built")]
+    NotReady,
+    #[error("too many searches at once")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+struct Inner {
+    root: PathBuf,
+    current: RwLock<Option<Arc<SearchIndex>>>,
+    changed: Notify,
+    permits: Semaphore,
+    analyzer: Arc<Analyzer>,
+    /// Change-log position that searches see (set after the reader reloads).
+    position: AtomicI64,
+}
+
+#[derive(Clone)]
+pub struct SearchService {
+    inner: Arc<Inner>,
+}
+
+impl SearchService {
+    /// Opens the current index under `data_dir` (or schedules a rebuild when
+    /// there is none for this binary) and starts the indexer task.
+    pub fn start(db: DatabaseConnection, data_dir: &Path) -> SearchService {
+        let root = store::root(data_dir);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let service = SearchService {
+            inner: Arc::new(Inner {
+                root,
+                current: RwLock::new(None),
+                changed: Notify::new(),
+                // Searches are CPU-bound: more at once than cores only queue.
+                permits: Semaphore::new(cores * 2),
+                analyzer: Analyzer::shared(),
+                position: AtomicI64::new(-1),
+            }),
+        };
+        tokio::spawn(service.clone().run_indexer(db));
+        service
+    }
+
+    /// Tells the indexer that the change log has grown.
+    pub fn notify_change(&self) {
+        self.inner.changed.notify_one();
+    }
+
+    /// The change-log position searches reflect; -1 before the index is open.
+    pub fn position(&self) -> i64 {
+        self.inner.position.load(Ordering::Acquire)
+    }
+
+    pub fn index(&self) -> Option<Arc<SearchIndex>> {
+        self.inner.current.read().ok().and_then(|g| g.clone())
+    }
+
+    fn set_index(&self, index: Arc<SearchIndex>) {
+        if let Ok(mut g) = self.inner.current.write() {
+            *g = Some(index);
+        }
+    }
+
+    pub async fn search(&self, req: SearchRequest) -> Result<SearchResults, SearchError> {
+        let index = self.index().ok_or(SearchError::NotReady)?;
+        let _permit = tokio::time::timeout(Duration::from_secs(5), self.inner.permits.acquire())
+            .await
+            .map_err(|_| SearchError::Busy)?
+            .map_err(|_| SearchError::Busy)?;
+        let analyzer = self.inner.analyzer.clone();
+        tokio::task::spawn_blocking(move || searcher::search(&index, &analyzer, &req))
+            .await
+            .map_err(|e| SearchError::Failed(e.into()))?
+            .map_err(SearchError::Failed)
+    }
+
+    /// The indexer: open or build the index, then follow the change log until
+    /// the process ends. Errors are logged and retried: a database outage
+    /// pauses indexing, it does not end it.
+    async fn run_indexer(self, db: DatabaseConnection) {
+        let mut follower: Option<Follower> = None;
+        loop {
+            match self.indexer_round(&db, follower.take()).await {
+                Ok((f, applied)) => {
+                    follower = Some(f);
+                    if applied > 0 {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "indexer: will retry");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            tokio::select! {
+                () = self.inner.changed.notified() => {},
+                () = tokio::time::sleep(POLL) => {},
+            }
+        }
+    }
+
+    async fn indexer_round(
+        &self,
+        db: &DatabaseConnection,
+        follower: Option<Follower>,
+    ) -> anyhow::Result<(Follower, usize)> {
+        let root = &self.inner.root;
+        let wanted = store::current_build(root);
+        let follower = match (follower, wanted) {
+            // Still on the current build.
+            (Some(f), Some(b)) if f.index.build == b => f,
+            // No usable build (first start, deleted, or made by another
+            // version): build one from the database.
+            (_, None) => {
+                tracing::info!("building the search index from the database");
+                let report = indexer::rebuild(db, root, false).await?;
+                tracing::info!(
+                    build = %report.build, needs = report.needs, capabilities = report.capabilities,
+                    seconds = report.seconds, "search index built"
+                );
+                self.open_build(&report.build)?
+            }
+            // A rebuild (ours or `duijie reindex`) switched the current build.
+            (old, Some(b)) => {
+                drop(old);
+                self.open_build(&b)?
+            }
+        };
+        let (follower, n) = follower.step(db).await?;
+        self.inner
+            .position
+            .store(follower.position(), Ordering::Release);
+        Ok((follower, n))
+    }
+
+    fn open_build(&self, build: &str) -> anyhow::Result<Follower> {
+        let root = &self.inner.root;
+        let index = Arc::new(SearchIndex::open(root, build)?);
+        let follower = Follower::new(Arc::clone(&index))?;
+        self.set_index(index);
+        store::remove_other_builds(root, build);
+        Ok(follower)
+    }
+}
