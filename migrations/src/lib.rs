@@ -7,12 +7,16 @@ pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
+mod m20261126_000002_accounts;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_core_tables::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_core_tables::Migration),
+            Box::new(m20261126_000002_accounts::Migration),
+        ]
     }
 }

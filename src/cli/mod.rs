@@ -5,6 +5,8 @@ use crate::interchange::{export, import};
 use crate::startup::{self, Application};
 use crate::{demo, storage};
 
+mod accounts;
+mod match_cmd;
 mod search_cmd;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -60,8 +62,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 账号管理 · Manage users.
+    User {
+        #[command(subcommand)]
+        action: accounts::UserCommand,
+    },
+    /// API 令牌管理 · Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: accounts::TokenCommand,
+    },
     /// 从数据库重建搜索索引（运行中的服务继续使用旧索引，完成后切换）· Rebuild the search index.
     Reindex,
+    /// 在评测语料上评估匹配排序（临时数据库与索引）· Evaluate ranking on a judged corpus.
+    Eval {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// 使用指定的权重文件 · Use this weights file instead of the current one.
+        #[arg(long)]
+        weights: Option<PathBuf>,
+    },
+    /// 为一条需求推荐科研能力 · Rank capabilities for a need.
+    Match {
+        need_id: String,
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// 性能基准（请用 release 构建）· Benchmarks; run a release build.
     Bench {
         /// 文档总数（1/5 需求，4/5 能力）· Total documents (1/5 needs, 4/5 capabilities).
@@ -121,6 +150,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => search_cmd::run(&config, &url, &query, &kind, top, json).await,
         Command::Reindex => search_cmd::reindex(&config, &url).await,
+        Command::User { action } => accounts::user(&url, action).await,
+        Command::Token { action } => accounts::token(&url, action).await,
+        Command::Eval { dir, json, weights } => {
+            match_cmd::eval(&config, &dir, json, weights.as_deref()).await
+        }
+        Command::Match { need_id, top, json } => {
+            match_cmd::run(&config, &url, &need_id, top, json).await
+        }
         Command::Bench {
             docs,
             seed,

@@ -31,7 +31,7 @@ pub async fn reindex(config: &Config, url: &str) -> anyhow::Result<ExitCode> {
 
 /// Opens the current index, bringing it up to date with the database first
 /// when no server holds it (a server keeps its own index current).
-async fn open_current(
+pub(super) async fn open_current(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
 ) -> anyhow::Result<Arc<SearchIndex>> {

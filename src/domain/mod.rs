@@ -2,9 +2,12 @@
 //! search index: parse, don't validate — a value of these types is valid.
 
 pub mod access;
+pub mod account;
+pub mod advice;
 pub mod enums;
 pub mod external_id;
 pub mod organization;
+pub mod permissions;
 pub mod posting;
 pub mod taxonomy;
 pub mod uscc;

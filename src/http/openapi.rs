@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document served at `/api/openapi.json`.
 
 use super::api;
+use super::api::auth::SecuritySchemes;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -20,6 +21,20 @@ use utoipa::OpenApi;
         api::capabilities::show,
         api::taxonomy::show,
         api::search::search,
+        api::matches::need_matches,
+        api::matches::need_providers,
+        api::matches::capability_matches,
+        api::auth::login,
+        api::auth::logout,
+        api::auth::me,
+        api::auth::create_token,
+        api::auth::list_tokens,
+        api::auth::revoke_token,
+        api::needs::create,
+        api::needs::update,
+        api::needs::close,
+        api::capabilities::create,
+        api::capabilities::update,
     ),
     components(schemas(super::problem::Problem, crate::domain::FieldError)),
     tags(
@@ -28,7 +43,10 @@ use utoipa::OpenApi;
         (name = "capabilities", description = "科研能力与成果 · Research capabilities"),
         (name = "taxonomy", description = "分类代码 · Codes"),
         (name = "search", description = "全文检索 · Search"),
+        (name = "matching", description = "匹配推荐 · Matching"),
         (name = "health", description = "运行状态 · Probes"),
-    )
+        (name = "auth", description = "登录与 API 令牌 · Sign-in and API tokens"),
+    ),
+    modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;

@@ -5,7 +5,7 @@
 //! shown to the client: the body only says that something went wrong.
 
 use crate::domain::{FieldError, ValidationErrors};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::DbErr;
 use serde::Serialize;
@@ -32,6 +32,11 @@ pub struct Problem {
     /// Field-level errors, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `version_conflict`: the record as it now is, so the client can
+    /// show what changed and retry with its `version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +53,14 @@ pub enum ApiError {
     Unavailable(DbErr),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// Another error with response headers (`Retry-After`, `WWW-Authenticate`,
+    /// a cookie to clear) and, for conflicts, the current record in the body.
+    #[error("{inner}")]
+    WithExtras {
+        inner: Box<ApiError>,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        current: Option<serde_json::Value>,
+    },
 }
 
 impl ApiError {
@@ -96,6 +109,94 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 401: credentials were sent but are not valid (unknown, expired or
+    /// revoked token or session, disabled account), or a signed-in user is
+    /// required and none was.
+    pub fn unauthorized(message: impl Into<String>, message_en: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            message,
+            message_en,
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"duijie\""),
+        )
+    }
+
+    /// 403: signed in, but not allowed to do this.
+    pub fn forbidden(message: impl Into<String>, message_en: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message, message_en)
+    }
+
+    /// 409 `version_conflict` carrying the record as it now is.
+    pub fn version_conflict(current: serde_json::Value) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "记录已被他人修改：请查看当前内容（current），基于最新版本重新提交",
+            "the record was changed by someone else; review `current` and resubmit with its version",
+        )
+        .with_current(current)
+    }
+
+    /// A problem for a bare status (the same codes as [`for_status`]).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, zh, en) = status_text(status);
+        Self::new(status, code, zh, en)
+    }
+
+    /// Adds a response header.
+    pub fn with_header(self, name: HeaderName, value: HeaderValue) -> Self {
+        match self {
+            Self::WithExtras {
+                inner,
+                mut headers,
+                current,
+            } => {
+                headers.push((name, value));
+                Self::WithExtras {
+                    inner,
+                    headers,
+                    current,
+                }
+            }
+            other => Self::WithExtras {
+                inner: Box::new(other),
+                headers: vec![(name, value)],
+                current: None,
+            },
+        }
+    }
+
+    /// Adds the current state of the record to the problem body.
+    pub fn with_current(self, value: serde_json::Value) -> Self {
+        match self {
+            Self::WithExtras { inner, headers, .. } => Self::WithExtras {
+                inner,
+                headers,
+                current: Some(value),
+            },
+            other => Self::WithExtras {
+                inner: Box::new(other),
+                headers: Vec::new(),
+                current: Some(value),
+            },
+        }
+    }
+
+    /// The stable code of a client error (for logs and tests).
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::Client { code, .. } => Some(code),
+            Self::WithExtras { inner, .. } => inner.code(),
+            _ => None,
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
@@ -108,7 +209,12 @@ impl From<DbErr> for ApiError {
 /// A problem response for a bare status (used for errors raised outside the
 /// handlers: unknown routes, body limits, timeouts).
 pub fn for_status(status: StatusCode) -> Response {
-    let (code, zh, en) = match status {
+    let (code, zh, en) = status_text(status);
+    render(status, code, zh.into(), en.into(), Vec::new(), None)
+}
+
+fn status_text(status: StatusCode) -> (&'static str, &'static str, &'static str) {
+    match status {
         StatusCode::NOT_FOUND => ("not_found", "请求的地址不存在", "no such resource"),
         StatusCode::METHOD_NOT_ALLOWED => (
             "method_not_allowed",
@@ -137,8 +243,7 @@ pub fn for_status(status: StatusCode) -> Response {
             "internal server error",
         ),
         _ => ("bad_request", "请求无效", "bad request"),
-    };
-    render(status, code, zh.into(), en.into(), Vec::new())
+    }
 }
 
 fn render(
@@ -147,6 +252,7 @@ fn render(
     message: String,
     message_en: String,
     errors: Vec<FieldError>,
+    current: Option<serde_json::Value>,
 ) -> Response {
     let body = Problem {
         type_: format!("urn:duijie:problem:{code}"),
@@ -157,6 +263,7 @@ fn render(
         message,
         message_en,
         errors,
+        current,
     };
     let mut resp = (status, axum::Json(body)).into_response();
     resp.headers_mut()
@@ -173,7 +280,7 @@ impl IntoResponse for ApiError {
                 message,
                 message_en,
                 errors,
-            } => render(status, code, message, message_en, errors),
+            } => render(status, code, message, message_en, errors, None),
             ApiError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 for_status(StatusCode::SERVICE_UNAVAILABLE)
@@ -181,6 +288,26 @@ impl IntoResponse for ApiError {
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 for_status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            ApiError::WithExtras {
+                inner,
+                headers,
+                current,
+            } => {
+                let mut resp = match *inner {
+                    ApiError::Client {
+                        status,
+                        code,
+                        message,
+                        message_en,
+                        errors,
+                    } => render(status, code, message, message_en, errors, current),
+                    other => other.into_response(),
+                };
+                for (name, value) in headers {
+                    resp.headers_mut().append(name, value);
+                }
+                resp
             }
         }
     }

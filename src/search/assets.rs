@@ -2,6 +2,8 @@
 //! its index always agree on them.
 
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 const USER_DICT: &str = include_str!("../../index/user_dict.txt");
 const STOP_WORDS: &str = include_str!("../../index/stopwords.txt");
@@ -41,6 +43,21 @@ pub fn synonym_groups() -> impl Iterator<Item = Vec<&'static str>> {
 /// Abbreviations with other common meanings (SCR is also a thyristor).
 pub fn ambiguous_forms() -> impl Iterator<Item = &'static str> {
     content_lines(AMBIGUOUS).filter_map(|l| l.split('\t').next().map(str::trim))
+}
+
+/// Normalized words of the domain dictionary and the synonym groups.
+static DOMAIN_TERMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    user_dictionary()
+        .map(|(w, _, _)| w)
+        .chain(synonym_groups().flatten())
+        .map(|w| super::normalize::normalize(w).text.into_owned())
+        .collect()
+});
+
+/// Whether an analyzer term (normalized) is a technology term duijie knows:
+/// a word of the domain dictionary or of a synonym group.
+pub fn is_domain_term(term: &str) -> bool {
+    DOMAIN_TERMS.contains(term)
 }
 
 /// A fingerprint of everything that decides how text becomes index terms and

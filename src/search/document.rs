@@ -119,9 +119,10 @@ pub fn capability_document(
     )
 }
 
-/// Whether a capability belongs in the index at all: drafts are kept out so
-/// that capability searches need no visibility filter (and stay prunable);
-/// their owners reach them through their own lists.
+/// Whether a capability belongs in the index at all: only published ones are
+/// offered for search and matching. Keeping drafts and archived records out
+/// means capability searches need no status filter (and stay prunable);
+/// owners reach theirs through their own lists.
 pub fn capability_is_indexed(c: &capability::Model) -> bool {
-    c.status != crate::domain::CapabilityStatus::Draft.as_str()
+    c.status == crate::domain::CapabilityStatus::Published.as_str()
 }

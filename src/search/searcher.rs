@@ -195,6 +195,14 @@ fn filter_clauses(f: &Fields, filters: &Filters, visibility: Visibility) -> Vec<
             Bound::Unbounded,
         )));
     }
+    if let Some(v) = visibility_clause(f, visibility) {
+        out.push(v);
+    }
+    out
+}
+
+/// The clause restricting results to what `visibility` allows (None: all).
+pub fn visibility_clause(f: &Fields, visibility: Visibility) -> Option<Box<dyn Query>> {
     let public = || -> Box<dyn Query> {
         Box::new(TermQuery::new(
             Term::from_field_u64(f.public, 1),
@@ -202,9 +210,9 @@ fn filter_clauses(f: &Fields, filters: &Filters, visibility: Visibility) -> Vec<
         ))
     };
     match visibility {
-        Visibility::All => {}
-        Visibility::Public => out.push(public()),
-        Visibility::PublicAndOrg(org) => out.push(Box::new(BooleanQuery::new(vec![
+        Visibility::All => None,
+        Visibility::Public => Some(public()),
+        Visibility::PublicAndOrg(org) => Some(Box::new(BooleanQuery::new(vec![
             (Occur::Should, public()),
             (
                 Occur::Should,
@@ -215,7 +223,6 @@ fn filter_clauses(f: &Fields, filters: &Filters, visibility: Visibility) -> Vec<
             ),
         ]))),
     }
-    out
 }
 
 /// Runs a search on the index of `req.kind`. Blocking: call it off the async runtime.

@@ -6,6 +6,7 @@ use super::analyzer::Analyzer;
 use super::indexer::{self, Follower};
 use super::searcher::{self, SearchRequest, SearchResults};
 use super::store::{self, SearchIndex};
+use crate::matching::Weights;
 use sea_orm::DatabaseConnection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,6 +36,8 @@ struct Inner {
     analyzer: Arc<Analyzer>,
     /// Change-log position that searches see (set after the reader reloads).
     position: AtomicI64,
+    /// Match re-ranking weights in use.
+    weights: RwLock<Arc<Weights>>,
 }
 
 #[derive(Clone)]
@@ -57,6 +60,10 @@ impl SearchService {
                 permits: Semaphore::new(cores * 2),
                 analyzer: Analyzer::shared(),
                 position: AtomicI64::new(-1),
+                weights: RwLock::new(Arc::new(Weights::load(data_dir).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot read trained weights; using the shipped ones");
+                    Weights::builtin().unwrap_or_else(|_| unreachable_weights())
+                }))),
             }),
         };
         tokio::spawn(service.clone().run_indexer(db));
@@ -66,6 +73,15 @@ impl SearchService {
     /// Tells the indexer that the change log has grown.
     pub fn notify_change(&self) {
         self.inner.changed.notify_one();
+    }
+
+    /// The match re-ranking weights in use.
+    pub fn weights(&self) -> Arc<Weights> {
+        self.inner
+            .weights
+            .read()
+            .map(|w| Arc::clone(&w))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 
     /// The change-log position searches reflect; -1 before the index is open.
@@ -84,13 +100,23 @@ impl SearchService {
     }
 
     pub async fn search(&self, req: SearchRequest) -> Result<SearchResults, SearchError> {
+        self.run(move |index, analyzer| searcher::search(index, analyzer, &req))
+            .await
+    }
+
+    /// Runs blocking index work (a search, a ranking) on the blocking pool,
+    /// at most a few at a time: it is CPU-bound, and queueing beats thrashing.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&SearchIndex, &Analyzer) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, SearchError> {
         let index = self.index().ok_or(SearchError::NotReady)?;
         let _permit = tokio::time::timeout(Duration::from_secs(5), self.inner.permits.acquire())
             .await
             .map_err(|_| SearchError::Busy)?
             .map_err(|_| SearchError::Busy)?;
         let analyzer = self.inner.analyzer.clone();
-        tokio::task::spawn_blocking(move || searcher::search(&index, &analyzer, &req))
+        tokio::task::spawn_blocking(move || work(&index, &analyzer))
             .await
             .map_err(|e| SearchError::Failed(e.into()))?
             .map_err(SearchError::Failed)
@@ -162,5 +188,21 @@ impl SearchService {
         self.set_index(index);
         store::remove_other_builds(root, build);
         Ok(follower)
+    }
+}
+
+/// The shipped weights file is compiled in and parsed by a unit test; this is
+/// only reached if that test was ignored.
+fn unreachable_weights() -> Weights {
+    Weights {
+        version: "fallback".into(),
+        weights: crate::matching::weights::FeatureWeights::from_vec(&[
+            1.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0,
+        ]),
+        tier_prior: Default::default(),
+        rules: crate::matching::weights::Rules {
+            min_profile_terms: 12,
+        },
+        query: Default::default(),
     }
 }

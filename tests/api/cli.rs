@@ -16,7 +16,12 @@ on_both_backends! {
         };
         assert!(out(&["migrate", "status"]).contains("create_core_tables\tpending"));
         out(&["migrate"]);
-        assert!(out(&["migrate", "status"]).contains("create_core_tables\tapplied"));
+        let status = out(&["migrate", "status"]);
+        assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tapplied"));
+        // `down` rolls back the latest migration only.
+        out(&["migrate", "down"]);
+        let status = out(&["migrate", "status"]);
+        assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tpending"));
         out(&["migrate", "down"]);
         assert!(out(&["migrate", "status"]).contains("create_core_tables\tpending"));
         out(&["migrate", "up"]);

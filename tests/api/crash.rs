@@ -40,7 +40,7 @@ async fn database_contents(tdb: &TestDb) -> (Vec<(String, u64)>, Vec<(String, u6
         .map(|n| (n.external_id, n.version as u64))
         .collect();
     let mut caps: Vec<(String, u64)> = capability::Entity::find()
-        .filter(capability::Column::Status.ne("draft"))
+        .filter(capability::Column::Status.eq("published"))
         .all(&db)
         .await
         .unwrap()

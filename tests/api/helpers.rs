@@ -276,3 +276,150 @@ pub fn ids(body: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The password of users made by [`add_user`].
+pub const TEST_PASSWORD: &str = "correct-horse-battery";
+
+/// Creates a user directly in the database (password [`TEST_PASSWORD`]);
+/// `org` is an organization's external id. Returns the user's id.
+pub async fn add_user(
+    db: &DatabaseConnection,
+    username: &str,
+    role: duijie::domain::Role,
+    org: Option<&str>,
+) -> i64 {
+    let organization_id = match org {
+        Some(ext) => Some(
+            duijie::storage::repo::organizations::get(db, ext)
+                .await
+                .expect("organization lookup")
+                .unwrap_or_else(|| panic!("no organization {ext}"))
+                .id,
+        ),
+        None => None,
+    };
+    duijie::storage::repo::users::create(
+        db,
+        duijie::storage::repo::users::NewUser {
+            username,
+            display_name: username,
+            role,
+            organization_id,
+            password_hash: Some(duijie::password::hash(TEST_PASSWORD).expect("hash")),
+        },
+    )
+    .await
+    .expect("create user")
+    .id
+}
+
+/// Creates an API token for a user directly; returns the token itself.
+pub async fn add_token(
+    db: &DatabaseConnection,
+    user_id: i64,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let secret = duijie::credentials::new_api_token();
+    duijie::storage::repo::api_tokens::create(
+        db,
+        duijie::storage::repo::api_tokens::NewToken {
+            user_id,
+            name: "test",
+            token_hash: &secret.hash,
+            token_prefix: &duijie::credentials::shown_prefix(&secret.plain),
+            expires_at,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("create token");
+    secret.plain
+}
+
+/// The outcome of a request: status, headers and JSON body (`Null` when
+/// the body is empty or not JSON).
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> Option<&str> {
+        self.body["code"].as_str()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+impl TestApp {
+    /// Creates a user and an API token for them; returns the token.
+    pub async fn user_with_token(
+        &self,
+        username: &str,
+        role: duijie::domain::Role,
+        org: Option<&str>,
+    ) -> String {
+        let id = add_user(&self.db, username, role, org).await;
+        add_token(&self.db, id, None).await
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+}
+
+pub async fn answer(resp: reqwest::Response) -> Answer {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl TestDb {
+    /// Runs the `duijie` binary with `stdin` as its standard input.
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+            .args(args)
+            .env("DUIJIE_DATABASE_URL", &self.url)
+            .env("DUIJIE_DATA_DIR", self._dir.path().join("data"))
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run duijie");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait for duijie")
+    }
+}

@@ -3,12 +3,15 @@
 
 mod helpers;
 
+mod accounts;
 mod cli;
 mod crash;
 mod demo;
 mod health;
 mod import;
 mod listing;
+mod matching;
+mod permissions;
 mod problems;
 mod search;
 mod segmentation;

@@ -1,13 +1,16 @@
 //! JSON API under `/api/v1`. Each module owns its routes; handlers only
 //! translate between HTTP and the domain/storage layers.
 
+pub mod auth;
 pub mod capabilities;
 pub mod health;
+pub mod matches;
 pub mod needs;
 pub mod organizations;
 pub mod search;
 pub mod taxonomy;
 pub mod views;
+pub mod writes;
 
 use super::problem::ApiError;
 use super::state::AppState;
@@ -26,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .merge(capabilities::router())
         .merge(taxonomy::router())
         .merge(search::router())
+        .merge(matches::router())
+        .merge(auth::router())
 }
 
 /// One page of a list.

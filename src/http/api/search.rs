@@ -132,21 +132,7 @@ pub async fn search(
         offset,
         limit: usize::try_from(page.per_page).unwrap_or(20),
     };
-    let results = state.search.search(req).await.map_err(|e| match e {
-        SearchError::NotReady => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "search_unavailable",
-            "搜索索引正在建立，请稍后重试",
-            "the search index is being built; retry shortly",
-        ),
-        SearchError::Busy => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "search_busy",
-            "检索请求过多，请稍后重试",
-            "too many searches at once; retry shortly",
-        ),
-        SearchError::Failed(e) => ApiError::Internal(e),
-    })?;
+    let results = state.search.search(req).await?;
     Ok(Json(SearchResponse {
         hits: results.hits,
         total: results.total,
@@ -157,4 +143,24 @@ pub async fn search(
         terms: results.terms,
         expansions: results.expansions,
     }))
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::NotReady => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search_unavailable",
+                "搜索索引正在建立，请稍后重试",
+                "the search index is being built; retry shortly",
+            ),
+            SearchError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search_busy",
+                "检索请求过多，请稍后重试",
+                "too many searches at once; retry shortly",
+            ),
+            SearchError::Failed(e) => ApiError::Internal(e),
+        }
+    }
 }

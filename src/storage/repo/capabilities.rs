@@ -1,7 +1,7 @@
 //! Capabilities (科研能力/成果): upsert with change-log entries, visibility-aware reads.
 
 use super::change_log::{self, Change, EntityKind};
-use super::{Outcome, Page, Paged};
+use super::{Edit, Outcome, Page, Paged};
 use crate::domain::access::Visibility;
 use crate::domain::{Capability, CapabilityStatus};
 use crate::storage::entities::capability::{self, Column, Entity as CapEntity, Model};
@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionSession, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -134,6 +135,97 @@ pub async fn upsert_batch(
     CapEntity::insert_many(inserts).exec(db).await?;
     change_log::append(db, &changes, now).await?;
     Ok(outcomes)
+}
+
+/// Inserts one new capability (posted through the API) owned by
+/// `owner_user_id`, and its change-log row, in one transaction.
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    c: &Capability,
+    org_id: i64,
+    owner_user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Model, DbErr> {
+    let txn = db.begin().await?;
+    let ext = c.posting.external_id.as_str();
+    let mut a = capability::ActiveModel {
+        external_id: Set(ext.to_owned()),
+        owner_user_id: Set(owner_user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    Row::of(c, org_id).write_into(&mut a);
+    let m = a.insert(&txn).await?;
+    change_log::append(&txn, &[change(ext, 1)], now).await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// Replaces the content of a capability (not its organization or owner) if
+/// its version is still `expected_version`; the row and its change-log entry
+/// are written in one transaction, guarded by the version in the UPDATE.
+pub async fn update(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    external_id: &str,
+    expected_version: i32,
+    c: &Capability,
+    now: DateTime<Utc>,
+) -> Result<Edit<Model>, DbErr> {
+    let Some(current) = get(db, external_id).await? else {
+        return Ok(Edit::Missing);
+    };
+    if current.version != expected_version {
+        return Ok(Edit::Conflict(current));
+    }
+    let row = Row::of(c, current.organization_id);
+    if Row::stored(&current) == row {
+        return Ok(Edit::Saved(current));
+    }
+    let version = current.version + 1;
+    let mut a = capability::ActiveModel {
+        ..Default::default()
+    };
+    row.write_into(&mut a);
+    a.updated_at = Set(now);
+    a.version = Set(version);
+    let txn = db.begin().await?;
+    let done = CapEntity::update_many()
+        .set(a)
+        .filter(Column::Id.eq(current.id))
+        .filter(Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(match get(db, external_id).await? {
+            Some(now_stored) => Edit::Conflict(now_stored),
+            None => Edit::Missing,
+        });
+    }
+    change_log::append(&txn, &[change(external_id, version)], now).await?;
+    let saved = CapEntity::find_by_id(current.id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(saved.map_or(Edit::Missing, Edit::Saved))
+}
+
+fn change(external_id: &str, version: i32) -> Change {
+    Change {
+        entity: EntityKind::Capability,
+        external_id: external_id.to_owned(),
+        version,
+        deleted: false,
+    }
+}
+
+/// One capability by external id, whoever may read it (for write paths,
+/// which check permissions themselves).
+pub async fn get(db: &impl ConnectionTrait, external_id: &str) -> Result<Option<Model>, DbErr> {
+    CapEntity::find()
+        .filter(Column::ExternalId.eq(external_id))
+        .one(db)
+        .await
 }
 
 /// The condition restricting capabilities to what a caller may read.

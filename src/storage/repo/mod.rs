@@ -1,10 +1,13 @@
 //! Queries and writes. Functions take `&impl ConnectionTrait` so a caller can
 //! run several of them in one transaction.
 
+pub mod api_tokens;
 pub mod capabilities;
 pub mod change_log;
+pub mod login_attempts;
 pub mod needs;
 pub mod organizations;
+pub mod sessions;
 pub mod taxonomy;
 pub mod users;
 
@@ -34,4 +37,25 @@ impl Page {
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: u64,
+}
+
+/// What an edit guarded by a version (optimistic concurrency) did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit<T> {
+    /// Saved (or already as requested): the record as it now is.
+    Saved(T),
+    /// The record changed since the caller read it: nothing was written; the
+    /// record as it now is.
+    Conflict(T),
+    /// No such record.
+    Missing,
+}
+
+/// Whether a write failed on a unique constraint (e.g. a generated external
+/// id that already exists).
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

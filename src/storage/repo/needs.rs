@@ -1,7 +1,7 @@
 //! Needs (技术需求): upsert with change-log entries, visibility-aware reads.
 
 use super::change_log::{self, Change, EntityKind};
-use super::{Outcome, Page, Paged};
+use super::{Edit, Outcome, Page, Paged};
 use crate::domain::access::Visibility;
 use crate::domain::{Need, NeedStatus};
 use crate::storage::entities::need::{self, Column, Entity as NeedEntity, Model};
@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionSession, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -137,6 +138,130 @@ pub async fn upsert_batch(
     NeedEntity::insert_many(inserts).exec(db).await?;
     change_log::append(db, &changes, now).await?;
     Ok(outcomes)
+}
+
+/// Inserts one new need (posted through the API) and its change-log row in
+/// one transaction.
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    n: &Need,
+    org_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Model, DbErr> {
+    let txn = db.begin().await?;
+    let ext = n.posting.external_id.as_str();
+    let mut a = need::ActiveModel {
+        external_id: Set(ext.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    };
+    Row::of(n, org_id).write_into(&mut a);
+    let m = a.insert(&txn).await?;
+    change_log::append(&txn, &[change(ext, 1)], now).await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// Replaces the content of a need (not its organization) if its version is
+/// still `expected_version`; the row and its change-log entry are written in
+/// one transaction. Content equal to what is stored is not a change.
+pub async fn update(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    external_id: &str,
+    expected_version: i32,
+    n: &Need,
+    now: DateTime<Utc>,
+) -> Result<Edit<Model>, DbErr> {
+    let Some(current) = get(db, external_id).await? else {
+        return Ok(Edit::Missing);
+    };
+    if current.version != expected_version {
+        return Ok(Edit::Conflict(current));
+    }
+    let row = Row::of(n, current.organization_id);
+    if Row::stored(&current) == row {
+        return Ok(Edit::Saved(current));
+    }
+    let mut a = need::ActiveModel {
+        ..Default::default()
+    };
+    row.write_into(&mut a);
+    apply(db, current, a, now).await
+}
+
+/// Closes a need (status `closed`) if its version is still `expected_version`.
+pub async fn close(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    external_id: &str,
+    expected_version: i32,
+    now: DateTime<Utc>,
+) -> Result<Edit<Model>, DbErr> {
+    let Some(current) = get(db, external_id).await? else {
+        return Ok(Edit::Missing);
+    };
+    if current.version != expected_version {
+        return Ok(Edit::Conflict(current));
+    }
+    if current.status == NeedStatus::Closed.as_str() {
+        return Ok(Edit::Saved(current));
+    }
+    let a = need::ActiveModel {
+        status: Set(NeedStatus::Closed.as_str().to_owned()),
+        ..Default::default()
+    };
+    apply(db, current, a, now).await
+}
+
+/// Writes the set columns of `a` to `current` unless another writer got
+/// there first (the version guard is part of the UPDATE, so two concurrent
+/// edits of one version cannot both succeed), with the change-log row.
+async fn apply(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    current: Model,
+    mut a: need::ActiveModel,
+    now: DateTime<Utc>,
+) -> Result<Edit<Model>, DbErr> {
+    let version = current.version + 1;
+    a.updated_at = Set(now);
+    a.version = Set(version);
+    let txn = db.begin().await?;
+    let done = NeedEntity::update_many()
+        .set(a)
+        .filter(Column::Id.eq(current.id))
+        .filter(Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(match get(db, &current.external_id).await? {
+            Some(now_stored) => Edit::Conflict(now_stored),
+            None => Edit::Missing,
+        });
+    }
+    change_log::append(&txn, &[change(&current.external_id, version)], now).await?;
+    let saved = NeedEntity::find_by_id(current.id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(saved.map_or(Edit::Missing, Edit::Saved))
+}
+
+fn change(external_id: &str, version: i32) -> Change {
+    Change {
+        entity: EntityKind::Need,
+        external_id: external_id.to_owned(),
+        version,
+        deleted: false,
+    }
+}
+
+/// One need by external id, whoever may read it (for write paths, which
+/// check permissions themselves).
+pub async fn get(db: &impl ConnectionTrait, external_id: &str) -> Result<Option<Model>, DbErr> {
+    NeedEntity::find()
+        .filter(Column::ExternalId.eq(external_id))
+        .one(db)
+        .await
 }
 
 /// The condition restricting needs to what a caller may read.

@@ -5,7 +5,7 @@ use crate::storage::entities::user::{self, Column, Entity as User, Model};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
+    QueryFilter, QueryOrder,
 };
 
 pub struct NewUser<'a> {
@@ -42,4 +42,32 @@ pub async fn by_username(
         .filter(Column::Username.eq(username))
         .one(db)
         .await
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<Model>, DbErr> {
+    User::find_by_id(id).one(db).await
+}
+
+/// Every user, in creation order.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Model>, DbErr> {
+    User::find().order_by_asc(Column::Id).all(db).await
+}
+
+/// Disables or re-enables an account. A disabled account cannot sign in and
+/// its sessions and tokens stop working at once. Returns whether it exists.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: i64,
+    disabled: bool,
+) -> Result<bool, DbErr> {
+    let r = User::update_many()
+        .col_expr(Column::Disabled, sea_orm::sea_query::Expr::value(disabled))
+        .col_expr(
+            Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected > 0)
 }

@@ -1,0 +1,132 @@
+//! `duijie eval` and `duijie match`.
+
+use super::search_cmd::open_current;
+use crate::config::Config;
+use crate::matching::eval;
+use crate::matching::{MatchOptions, Matcher, Profile, Weights};
+use crate::search::analyzer::Analyzer;
+use crate::startup;
+use crate::storage::entities::need;
+use anyhow::Context;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn weights_for(config: &Config, file: Option<&Path>) -> anyhow::Result<Weights> {
+    match file {
+        Some(f) => Ok(toml::from_str(
+            &std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+        )?),
+        None => Weights::load(&config.data_dir),
+    }
+}
+
+pub async fn eval(
+    config: &Config,
+    dir: &Path,
+    json: bool,
+    weights: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let weights = weights_for(config, weights)?;
+    let started = Instant::now();
+    let r = eval::eval_dir(dir, &weights).await?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "权重 / weights: {}   用时 / seconds: {:.1}",
+        r.weights,
+        started.elapsed().as_secs_f64()
+    );
+    println!("最差的五条需求 / five worst needs:");
+    for w in &r.worst {
+        println!(
+            "  {}  ndcg@10={:.3} recall@20={:.3}  {}",
+            w.need, w.ndcg10, w.recall20, w.title
+        );
+    }
+    println!(
+        "ndcg@10={:.3} recall@20={:.3} mrr={:.3} needs={}",
+        r.ndcg10, r.recall20, r.mrr, r.needs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run(
+    config: &Config,
+    url: &str,
+    need_id: &str,
+    top: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let Some(n) = need::Entity::find()
+        .filter(need::Column::ExternalId.eq(need_id))
+        .one(&db)
+        .await?
+    else {
+        eprintln!("需求“{need_id}”不存在 (need '{need_id}' does not exist)");
+        return Ok(ExitCode::from(2));
+    };
+    let index = open_current(config, &db).await?;
+    let weights = Weights::load(&config.data_dir)?;
+    let analyzer = Analyzer::shared();
+    let need = Profile::from_model(&n);
+    let ranked = tokio::task::spawn_blocking(move || {
+        let m = Matcher {
+            analyzer: &analyzer,
+            taxonomy: &taxonomy,
+            weights: &weights,
+        };
+        m.rank_capabilities(
+            &index,
+            &need,
+            &MatchOptions {
+                top,
+                ..MatchOptions::default()
+            },
+        )
+    })
+    .await??;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&ranked)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("需求 / need {}: {}", n.external_id, n.title);
+    for (i, r) in ranked.iter().enumerate() {
+        let c = &r.capability;
+        println!(
+            "{:>3}. {:.3}  {}  {}  〔{}｜{}｜TRL {}〕",
+            i + 1,
+            r.score,
+            c.id,
+            c.title,
+            c.org_name,
+            c.field,
+            c.maturity.map_or("-".to_owned(), |m| m.to_string())
+        );
+        let terms: Vec<&str> = r
+            .matched_terms
+            .iter()
+            .take(8)
+            .map(|m| m.term.as_str())
+            .collect();
+        let parts: Vec<String> = r
+            .contributions
+            .iter()
+            .filter(|c| c.contribution > 0.0)
+            .map(|c| format!("{} {:.2}", c.feature, c.contribution))
+            .collect();
+        println!(
+            "      命中 / terms: {}   构成 / parts: {}",
+            terms.join("、"),
+            parts.join(", ")
+        );
+        for rule in &r.rules {
+            println!("      规则 / rule: {rule}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

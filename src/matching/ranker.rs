@@ -1,0 +1,495 @@
+//! Ranking capabilities for a need, with the reasons for each rank.
+//!
+//! Stage 1 asks the capability index for candidates with a query built from
+//! the whole need: its distinctive terms (by section and IDF) with weights,
+//! plus synonym expansions. Stage 2 re-scores the candidates as a weighted sum
+//! of features in [0, 1] (weights from a versioned file) and applies the
+//! program's eligibility rules. Each result carries the matched terms with
+//! where they occur on both sides, each feature's contribution to the score,
+//! and the rules applied: the explanation is computed from the same numbers as
+//! the score.
+
+use super::text::{Idf, Section, TermTable, Texts, bigrams, dice};
+use super::weights::Weights;
+use crate::domain::access::Visibility;
+use crate::domain::{Taxonomy, TermKind};
+use crate::search::Kind;
+use crate::search::analyzer::{Analyzer, Mode};
+use crate::search::store::SearchIndex;
+use crate::search::synonyms::Synonyms;
+use crate::storage::entities::{capability, need};
+use crate::storage::lists;
+use serde::Serialize;
+use std::collections::HashSet;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{TantivyDocument, Term};
+use utoipa::ToSchema;
+
+/// The record a ranking is for: a need (ranking capabilities) or a
+/// capability (ranking needs).
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub field: String,
+    pub cooperation: Vec<String>,
+}
+
+impl Profile {
+    pub fn from_capability(m: &capability::Model) -> Profile {
+        Profile {
+            id: m.external_id.clone(),
+            title: m.title.clone(),
+            description: m.description.clone(),
+            keywords: lists::decode(&m.keywords),
+            field: m.field.clone(),
+            cooperation: lists::decode(&m.cooperation),
+        }
+    }
+
+    pub fn from_model(m: &need::Model) -> Profile {
+        Profile {
+            id: m.external_id.clone(),
+            title: m.title.clone(),
+            description: m.description.clone(),
+            keywords: lists::decode(&m.keywords),
+            field: m.field.clone(),
+            cooperation: lists::decode(&m.cooperation),
+        }
+    }
+
+    fn texts(&self) -> Texts<'_> {
+        Texts {
+            title: &self.title,
+            keywords: &self.keywords,
+            description: &self.description,
+        }
+    }
+}
+
+/// A ranked record (capability or need) as read from the index.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Candidate {
+    pub id: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub field: String,
+    pub keywords: Vec<String>,
+    pub cooperation: Vec<String>,
+    pub maturity: Option<u64>,
+    pub org: String,
+    pub org_name: String,
+    pub tier: Option<String>,
+    pub region: Option<String>,
+    #[serde(skip)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contribution {
+    pub feature: &'static str,
+    /// The feature's value in [0, 1].
+    pub value: f32,
+    pub weight: f32,
+    /// value × weight; the contributions add up to the score (before rules).
+    pub contribution: f32,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchedTerm {
+    pub term: String,
+    /// Where the term occurs in the need.
+    pub need: Vec<Section>,
+    /// Where it occurs in the capability.
+    pub capability: Vec<Section>,
+    /// Set when the capability has the term only through a synonym of the
+    /// need's wording (the need's form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_synonym: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ranked {
+    #[serde(rename = "record")]
+    pub capability: Candidate,
+    pub score: f32,
+    pub contributions: Vec<Contribution>,
+    pub matched_terms: Vec<MatchedTerm>,
+    /// Rules applied to this result (eligibility, guards), in words.
+    pub rules: Vec<String>,
+}
+
+/// Program eligibility rules, applied as filters.
+#[derive(Debug, Clone, Default)]
+pub struct Eligibility {
+    /// Only providers of these tiers (empty: any).
+    pub tiers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatchOptions {
+    pub top: usize,
+    /// Candidates taken from stage 1.
+    pub candidates: usize,
+    pub eligibility: Eligibility,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            top: 20,
+            candidates: 100,
+            eligibility: Eligibility::default(),
+        }
+    }
+}
+
+pub struct Matcher<'a> {
+    pub analyzer: &'a Analyzer,
+    pub taxonomy: &'a Taxonomy,
+    pub weights: &'a Weights,
+}
+
+fn clone_clauses(c: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
+    c.iter().map(|(o, q)| (*o, q.box_clone())).collect()
+}
+
+fn text_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn texts_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+impl Matcher<'_> {
+    /// Ranks capabilities for a need. Blocking: run it off the async runtime.
+    pub fn rank_capabilities(
+        &self,
+        index: &SearchIndex,
+        need: &Profile,
+        opts: &MatchOptions,
+    ) -> anyhow::Result<Vec<Ranked>> {
+        self.rank(index, Kind::Capability, need, opts, Visibility::All)
+    }
+
+    /// Ranks needs for a capability, showing only needs `visibility` allows
+    /// (filtered inside the search, before ranking).
+    pub fn rank_needs(
+        &self,
+        index: &SearchIndex,
+        capability: &Profile,
+        opts: &MatchOptions,
+        visibility: Visibility,
+    ) -> anyhow::Result<Vec<Ranked>> {
+        self.rank(index, Kind::Need, capability, opts, visibility)
+    }
+
+    fn rank(
+        &self,
+        index: &SearchIndex,
+        target: Kind,
+        need: &Profile,
+        opts: &MatchOptions,
+        visibility: Visibility,
+    ) -> anyhow::Result<Vec<Ranked>> {
+        let f = index.fields;
+        let searcher = index.kind(target).reader.searcher();
+        let filter = crate::search::searcher::visibility_clause(&f, visibility);
+        let mut idf = Idf::new(&searcher, f.text);
+        let need_terms = TermTable::build(self.analyzer, &need.texts());
+        let qw = &self.weights.query;
+
+        // Stage 1: a weighted disjunction of the need's most distinctive terms.
+        let mut weighted: Vec<(String, f32, f32)> = need_terms
+            .terms
+            .iter()
+            .filter_map(|(t, (sections, tf))| {
+                let section = sections
+                    .iter()
+                    .map(|s| match s {
+                        Section::Title => qw.title,
+                        Section::Keywords => qw.keywords,
+                        Section::Description => qw.description,
+                    })
+                    .fold(0.0f32, f32::max);
+                let w = section * (1.0 + (*tf as f32).ln() * 0.5);
+                let i = idf.get(t);
+                (i > 0.0).then(|| (t.clone(), w, w * i))
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        weighted.truncate(qw.max_terms);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let term_query = |t: &str, w: f32| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.text, t),
+                    IndexRecordOption::WithFreqs,
+                )),
+                w,
+            ))
+        };
+        for (t, w, _) in &weighted {
+            clauses.push((Occur::Should, term_query(t, *w)));
+        }
+        // Synonyms of the need's wording (SiC ↔ 碳化硅), weaker than the literal terms.
+        let mut synonym_of: Vec<(String, String)> = Vec::new();
+        let need_text = format!(
+            "{}\n{}\n{}",
+            need.title,
+            need.keywords.join(" "),
+            need.description
+        );
+        for e in Synonyms::shared().expand(&need_text) {
+            for t in self.analyzer.distinct_terms(&e.form, Mode::Words) {
+                if !need_terms.contains(&t) && idf.get(&t) > 0.0 {
+                    clauses.push((Occur::Should, term_query(&t, qw.synonyms * e.weight)));
+                    synonym_of.push((t, e.matched.clone()));
+                }
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = opts.candidates.max(opts.top);
+        let run = |clauses: Vec<(Occur, Box<dyn Query>)>| -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
+            let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+            let query: Box<dyn Query> = match &filter {
+                None => text,
+                Some(fq) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, text),
+                    (Occur::Must, Box::new(tantivy::query::ConstScoreQuery::new(fq.box_clone(), 0.0))),
+                ])),
+            };
+            searcher.search(&*query, &TopDocs::with_limit(limit).order_by_score())
+        };
+        let mut top = run(clone_clauses(&clauses))?;
+        // Pseudo-relevance feedback: the best first-pass candidates speak the
+        // providers' language; their most distinctive terms bridge the gap
+        // between the need's plant wording and academic wording.
+        if qw.feedback_terms > 0 && qw.feedback_weight > 0.0 {
+            let mut scores: std::collections::HashMap<String, f32> =
+                std::collections::HashMap::new();
+            for (_, addr) in top.iter().take(qw.feedback_docs) {
+                let doc: TantivyDocument = searcher.doc(*addr)?;
+                let kw = texts_of(&doc, f.keywords);
+                let title = text_of(&doc, f.title);
+                let desc = text_of(&doc, f.description);
+                let table = TermTable::build(
+                    self.analyzer,
+                    &Texts {
+                        title: &title,
+                        keywords: &kw,
+                        description: &desc,
+                    },
+                );
+                for (t, (_, tf)) in &table.terms {
+                    if need_terms.contains(t) || t.chars().count() < 2 {
+                        continue;
+                    }
+                    let i = idf.get(t);
+                    *scores.entry(t.clone()).or_default() += (1.0 + (*tf as f32).ln()) * i;
+                }
+            }
+            let mut fb: Vec<(String, f32)> = scores.into_iter().collect();
+            fb.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            fb.truncate(qw.feedback_terms);
+            if let Some(max) = fb.first().map(|x| x.1).filter(|m| *m > 0.0) {
+                for (t, sc) in &fb {
+                    clauses.push((Occur::Should, term_query(t, qw.feedback_weight * sc / max)));
+                }
+                top = run(clauses)?;
+            }
+        }
+        let best = top.first().map_or(1.0, |(s, _)| *s).max(f32::EPSILON);
+
+        // Stage 2: features, weights, rules.
+        let need_focus: Vec<(&String, f32)> = need_terms
+            .terms
+            .iter()
+            .filter(|(_, (s, _))| s.contains(&Section::Title) || s.contains(&Section::Keywords))
+            .map(|(t, _)| (t, idf.get(t)))
+            .filter(|(_, i)| *i > 0.0)
+            .collect();
+        let focus_total: f32 = need_focus.iter().map(|(_, i)| i).sum();
+        let need_bigrams = bigrams(&format!("{}{}", need.title, need.keywords.join("")));
+        let related: HashSet<&str> = self
+            .taxonomy
+            .get(TermKind::Field, &need.field)
+            .map(|t| t.related.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let w = &self.weights.weights;
+        let query_terms: HashSet<&str> = weighted.iter().map(|(t, _, _)| t.as_str()).collect();
+
+        let mut ranked = Vec::with_capacity(top.len());
+        for (bm25, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let cap = Candidate {
+                id: text_of(&doc, f.id),
+                kind: target.as_str(),
+                title: text_of(&doc, f.title),
+                description: text_of(&doc, f.description),
+                field: text_of(&doc, f.field),
+                keywords: texts_of(&doc, f.keywords),
+                cooperation: texts_of(&doc, f.cooperation),
+                maturity: doc
+                    .get_first(f.maturity)
+                    .and_then(|v| v.as_u64())
+                    .filter(|m| *m > 0),
+                org: text_of(&doc, f.org),
+                org_name: text_of(&doc, f.org_name),
+                tier: doc
+                    .get_first(f.tier)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+                region: doc
+                    .get_first(f.region)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+            };
+            let mut rules = Vec::new();
+            if !opts.eligibility.tiers.is_empty()
+                && !cap
+                    .tier
+                    .as_ref()
+                    .is_some_and(|t| opts.eligibility.tiers.contains(t))
+            {
+                continue;
+            }
+            if !opts.eligibility.tiers.is_empty() {
+                rules.push(format!(
+                    "仅限机构层级 {} (provider tiers)",
+                    opts.eligibility.tiers.join("/")
+                ));
+            }
+            let cap_terms = TermTable::build(
+                self.analyzer,
+                &Texts {
+                    title: &cap.title,
+                    keywords: &cap.keywords,
+                    description: &cap.description,
+                },
+            );
+            let focus = if focus_total > 0.0 {
+                need_focus
+                    .iter()
+                    .filter(|(t, _)| cap_terms.contains(t))
+                    .map(|(_, i)| i)
+                    .sum::<f32>()
+                    / focus_total
+            } else {
+                0.0
+            };
+            let cap_bigrams = bigrams(&format!("{}{}", cap.title, cap.keywords.join("")));
+            let field = if cap.field == need.field {
+                1.0
+            } else if related.contains(cap.field.as_str()) {
+                0.5
+            } else {
+                0.0
+            };
+            let cooperation = if need.cooperation.is_empty() {
+                1.0
+            } else {
+                need.cooperation
+                    .iter()
+                    .filter(|m| cap.cooperation.contains(m))
+                    .count() as f32
+                    / need.cooperation.len() as f32
+            };
+            let wants_deployable = need.cooperation.iter().any(|m| {
+                matches!(
+                    m.as_str(),
+                    "tech_transfer" | "tech_license" | "tech_service"
+                )
+            });
+            let maturity = match (cap.maturity, wants_deployable) {
+                (Some(m), true) => (m as f32 / 6.0).min(1.0),
+                (Some(_), false) | (None, _) => 0.5,
+            };
+            let values = [
+                ("text", bm25 / best),
+                ("focus", focus),
+                ("bigram", dice(&need_bigrams, &cap_bigrams)),
+                ("field", field),
+                ("cooperation", cooperation),
+                ("maturity", maturity),
+                ("tier", self.weights.tier(cap.tier.as_deref())),
+            ];
+            let contributions: Vec<Contribution> = values
+                .iter()
+                .zip(w.named())
+                .map(|((name, value), (_, weight))| Contribution {
+                    feature: name,
+                    value: *value,
+                    weight,
+                    contribution: value * weight,
+                })
+                .collect();
+            let mut score: f32 = contributions.iter().map(|c| c.contribution).sum();
+            let min_terms = self.weights.rules.min_profile_terms;
+            if cap_terms.len() < min_terms {
+                let factor = cap_terms.len() as f32 / min_terms as f32;
+                score *= factor;
+                rules.push(format!(
+                    "能力描述过短（{} 个词），得分按 {:.0}% 计 (thin profile: score × {factor:.2})",
+                    cap_terms.len(),
+                    factor * 100.0
+                ));
+            }
+            let mut matched: Vec<MatchedTerm> = need_terms
+                .terms
+                .keys()
+                .filter(|t| query_terms.contains(&t[..]) && cap_terms.contains(t))
+                .map(|t| MatchedTerm {
+                    term: t.clone(),
+                    need: need_terms.sections(t).to_vec(),
+                    capability: cap_terms.sections(t).to_vec(),
+                    via_synonym: None,
+                })
+                .collect();
+            for (t, from) in &synonym_of {
+                if cap_terms.contains(t) && !matched.iter().any(|m| &m.term == t) {
+                    matched.push(MatchedTerm {
+                        term: t.clone(),
+                        need: Vec::new(),
+                        capability: cap_terms.sections(t).to_vec(),
+                        via_synonym: Some(from.clone()),
+                    });
+                }
+            }
+            matched.sort_by(|a, b| {
+                let key =
+                    |m: &MatchedTerm| (m.need.first().copied(), m.capability.first().copied());
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| b.term.chars().count().cmp(&a.term.chars().count()))
+            });
+            matched.truncate(20);
+            ranked.push(Ranked {
+                capability: cap,
+                score,
+                contributions,
+                matched_terms: matched,
+                rules,
+            });
+        }
+        ranked.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.capability.id.cmp(&b.capability.id))
+        });
+        ranked.truncate(opts.top);
+        Ok(ranked)
+    }
+}
