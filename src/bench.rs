@@ -243,6 +243,40 @@ pub async fn run(spec: BenchSpec) -> anyhow::Result<()> {
             ],
         );
     }
+    // Matching: rank capabilities for needs (stage 1 + feedback + re-rank).
+    let weights = crate::matching::Weights::builtin()?;
+    let needs_sample: Vec<need::Model> = need::Entity::find()
+        .order_by_asc(need::Column::Id)
+        .limit(spec.queries.min(200) as u64)
+        .all(&db)
+        .await?;
+    let mut lat = Vec::with_capacity(needs_sample.len());
+    for n in &needs_sample {
+        let profile = crate::matching::Profile::from_model(n);
+        let t = Instant::now();
+        let matcher = crate::matching::Matcher {
+            analyzer: &analyzer,
+            taxonomy: &taxonomy,
+            weights: &weights,
+        };
+        let ranked = matcher.rank_capabilities(
+            &index,
+            &profile,
+            &crate::matching::MatchOptions::default(),
+        )?;
+        std::hint::black_box(ranked);
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    line(
+        "match",
+        &[
+            ("needs", lat.len().to_string()),
+            ("capabilities", r.capabilities.to_string()),
+            ("p50_ms", format!("{:.2}", percentile(&lat, 0.5))),
+            ("p99_ms", format!("{:.2}", percentile(&lat, 0.99))),
+        ],
+    );
     drop(index);
 
     // Write → searchable: a need written to the database, followed by the

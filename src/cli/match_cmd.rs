@@ -130,3 +130,126 @@ pub async fn run(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `duijie suggest`: the top suggestions of every open need become matches
+/// in state `suggested`; pairs that already exist are left alone.
+pub async fn suggest(config: &Config, url: &str, top: usize) -> anyhow::Result<ExitCode> {
+    use crate::storage::entities::capability;
+    use crate::storage::repo::matches;
+    use sea_orm::TransactionTrait;
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let index = open_current(config, &db).await?;
+    let weights = Weights::load(&config.data_dir)?;
+    let open = need::Entity::find()
+        .filter(need::Column::Status.eq(crate::domain::NeedStatus::Open.as_str()))
+        .all(&db)
+        .await?;
+    let analyzer = Analyzer::shared();
+    let (mut inserted, mut considered) = (0usize, 0usize);
+    for n in &open {
+        let profile = Profile::from_model(n);
+        let ranked = {
+            let m = Matcher {
+                analyzer: &analyzer,
+                taxonomy: &taxonomy,
+                weights: &weights,
+            };
+            m.rank_capabilities(
+                &index,
+                &profile,
+                &MatchOptions {
+                    top,
+                    ..MatchOptions::default()
+                },
+            )?
+        };
+        let ids: Vec<&str> = ranked.iter().map(|r| r.capability.id.as_str()).collect();
+        let internal: std::collections::HashMap<String, i64> = capability::Entity::find()
+            .filter(capability::Column::ExternalId.is_in(ids))
+            .all(&db)
+            .await?
+            .into_iter()
+            .map(|c| (c.external_id, c.id))
+            .collect();
+        let pairs: Vec<(i64, f64)> = ranked
+            .iter()
+            .filter_map(|r| Some((*internal.get(&r.capability.id)?, f64::from(r.score))))
+            .collect();
+        considered += pairs.len();
+        let txn = db.begin().await?;
+        inserted += matches::insert_suggestions(&txn, n.id, &pairs, chrono::Utc::now()).await?;
+        txn.commit().await?;
+    }
+    println!(
+        "suggest: needs={} suggestions={considered} inserted={inserted} existing={}",
+        open.len(),
+        considered - inserted
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `duijie train`: refit the weights from confirmed/rejected matches, print
+/// the judged-corpus metrics before and after, save a new weights version.
+pub async fn train(config: &Config, url: &str, eval_dir: &Path) -> anyhow::Result<ExitCode> {
+    use crate::matching::learn;
+    use crate::storage::repo::matches;
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let index = open_current(config, &db).await?;
+    let current = Weights::load(&config.data_dir)?;
+    let decisions = matches::decisions(&db).await?;
+    let mut needs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for d in &decisions {
+        if seen.insert(d.need.clone())
+            && let Some(n) = need::Entity::find()
+                .filter(need::Column::ExternalId.eq(&d.need))
+                .one(&db)
+                .await?
+        {
+            needs.push(Profile::from_model(&n));
+        }
+    }
+    let analyzer = Analyzer::shared();
+    let fit = {
+        let m = Matcher {
+            analyzer: &analyzer,
+            taxonomy: &taxonomy,
+            weights: &current,
+        };
+        learn::fit(&m, &index, &needs, &decisions, &current)?
+    };
+    println!(
+        "train: decisions={} pairs={} skipped={} loss_before={:.4} loss_after={:.4}",
+        decisions.len(),
+        fit.pairs,
+        fit.skipped,
+        fit.loss_before,
+        fit.loss_after
+    );
+    if fit.pairs < learn::MIN_PAIRS {
+        println!(
+            "决策太少，权重未改变 / too few decisions: {} pairs (at least {} needed); weights stay {}",
+            fit.pairs,
+            learn::MIN_PAIRS,
+            current.version
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut next = current.clone();
+    next.weights = fit.weights;
+    if eval_dir.join("qrels.tsv").exists() {
+        let before = eval::eval_dir(eval_dir, &current).await?;
+        let after = eval::eval_dir(eval_dir, &next).await?;
+        println!(
+            "before ({}): ndcg@10={:.3} recall@20={:.3} mrr={:.3}",
+            current.version, before.ndcg10, before.recall20, before.mrr
+        );
+        println!(
+            "after:  ndcg@10={:.3} recall@20={:.3} mrr={:.3}",
+            after.ndcg10, after.recall20, after.mrr
+        );
+    }
+    let path = crate::matching::learn::save_next_version(&config.data_dir, next)?;
+    println!("weights saved: {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}

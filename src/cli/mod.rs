@@ -83,6 +83,17 @@ pub enum Command {
         #[arg(long)]
         weights: Option<PathBuf>,
     },
+    /// 把每条征集中需求的前几名推荐存为“系统推荐”匹配（可重复执行）· Store top suggestions as matches.
+    Suggest {
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+    },
+    /// 用项目人员的确认/否决重新拟合排序权重 · Refit ranking weights from staff decisions.
+    Train {
+        /// 训练前后评估用的语料 · Judged corpus for the before/after metrics.
+        #[arg(long, default_value = "../shared/eval/dev")]
+        eval: PathBuf,
+    },
     /// 为一条需求推荐科研能力 · Rank capabilities for a need.
     Match {
         need_id: String,
@@ -155,6 +166,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { dir, json, weights } => {
             match_cmd::eval(&config, &dir, json, weights.as_deref()).await
         }
+        Command::Suggest { top } => match_cmd::suggest(&config, &url, top).await,
+        Command::Train { eval } => match_cmd::train(&config, &url, &eval).await,
         Command::Match { need_id, top, json } => {
             match_cmd::run(&config, &url, &need_id, top, json).await
         }

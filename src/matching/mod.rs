@@ -2,6 +2,7 @@
 //! re-ranking with explanations, evaluation on judged data.
 
 pub mod eval;
+pub mod learn;
 pub mod ranker;
 pub mod text;
 pub mod weights;

@@ -17,6 +17,8 @@ use tokio::sync::{Notify, Semaphore};
 /// How often the indexer looks for changes when nobody told it about one
 /// (another replica's writes, a rebuild finished by `duijie reindex`).
 const POLL: Duration = Duration::from_millis(100);
+/// How often trained weights are looked for.
+const WEIGHTS_RELOAD: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -66,7 +68,7 @@ impl SearchService {
                 }))),
             }),
         };
-        tokio::spawn(service.clone().run_indexer(db));
+        tokio::spawn(service.clone().run_indexer(db, data_dir.to_owned()));
         service
     }
 
@@ -125,9 +127,22 @@ impl SearchService {
     /// The indexer: open or build the index, then follow the change log until
     /// the process ends. Errors are logged and retried: a database outage
     /// pauses indexing, it does not end it.
-    async fn run_indexer(self, db: DatabaseConnection) {
+    async fn run_indexer(self, db: DatabaseConnection, data_dir: PathBuf) {
         let mut follower: Option<Follower> = None;
+        let mut weights_checked = std::time::Instant::now();
         loop {
+            // `duijie train` writes new weight versions; pick them up.
+            if weights_checked.elapsed() > WEIGHTS_RELOAD {
+                weights_checked = std::time::Instant::now();
+                if let Ok(w) = Weights::load(&data_dir)
+                    && w.version != self.weights().version
+                {
+                    tracing::info!(version = %w.version, "using new match weights");
+                    if let Ok(mut g) = self.inner.weights.write() {
+                        *g = Arc::new(w);
+                    }
+                }
+            }
             match self.indexer_round(&db, follower.take()).await {
                 Ok((f, applied)) => {
                     follower = Some(f);

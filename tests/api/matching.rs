@@ -3,6 +3,7 @@
 
 use crate::helpers::{Backend, TestApp, TestDb, dev_corpus, repo_root};
 use crate::on_both_backends;
+use sea_orm::EntityTrait;
 
 /// nDCG@10 the shipped ranking must keep on ../shared/eval/dev (measured 0.785
 /// when this guard was set; see BENCHMARKS.md).
@@ -116,5 +117,100 @@ on_both_backends! {
         assert_eq!(providers[0]["org"], "s-org-uni", "{body}");
         assert!(providers[0]["capabilities"].as_array().unwrap().len() >= 2);
         app.stop().await;
+    }
+}
+
+/// A corpus where, for each need, capability B matches the text slightly
+/// better but comes from a provincial provider, and A from a C9 university.
+fn write_training_corpus(dir: &std::path::Path, needs: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut orgs = vec![
+        r#"{"id":"t-ent","name":"训练测试企业","kind":"enterprise","region":"太原","fields":["energy"]}"#.to_owned(),
+        r#"{"id":"t-c9","name":"训练测试C9大学","kind":"university","tier":"c9","region":"北京"}"#.to_owned(),
+        r#"{"id":"t-prov","name":"训练测试省属大学","kind":"university","tier":"provincial","region":"太原"}"#.to_owned(),
+    ];
+    orgs.push(String::new());
+    std::fs::write(dir.join("organizations.jsonl"), orgs.join("\n")).unwrap();
+    let topics = [
+        "储能电池热管理",
+        "光伏组件清洗",
+        "氢燃料电池寿命",
+        "风电齿轮箱故障",
+        "锂电池回收",
+        "电解水制氢",
+        "液流电池电堆",
+        "超级电容模组",
+        "光热发电储热",
+        "生物质气化",
+        "地热供暖换热",
+        "微电网调度",
+    ];
+    let mut needs_l = Vec::new();
+    let mut caps_l = Vec::new();
+    for (i, t) in topics.iter().take(needs).enumerate() {
+        needs_l.push(format!(r#"{{"id":"t-need-{i}","org":"t-ent","title":"{t}问题","description":"我们的{t}存在问题，希望找到解决办法。","field":"energy"}}"#));
+        caps_l.push(format!(r#"{{"id":"t-cap-a{i}","org":"t-c9","title":"{t}技术","description":"团队研究{t}，提供技术开发与服务。成果已在多家企业应用，可提供中试验证、工艺包设计、现场调试、人员培训和长期运维支持。","field":"energy","maturity":6}}"#));
+        caps_l.push(format!(r#"{{"id":"t-cap-b{i}","org":"t-prov","title":"{t}关键技术","description":"{t}：团队研究{t}及{t}的工程应用。成果已在多家企业应用，可提供中试验证、工艺包设计、现场调试、人员培训和长期运维支持。","field":"energy","maturity":6}}"#));
+    }
+    std::fs::write(dir.join("needs.jsonl"), needs_l.join("\n")).unwrap();
+    std::fs::write(dir.join("capabilities.jsonl"), caps_l.join("\n")).unwrap();
+}
+
+on_both_backends! {
+    async fn staff_decisions_move_the_ranking_their_way_and_too_few_change_nothing(b: Backend) {
+        use duijie::matching::{learn, MatchOptions, Matcher, Profile, Weights};
+        use duijie::storage::repo::matches::Decision;
+        use duijie::search::store::SearchIndex;
+        // Arrange: 12 needs, each with a better-worded provincial capability (b)
+        // and a C9 capability (a).
+        let tdb = TestDb::new(b).await;
+        let corpus = tdb.temp_path().join("train");
+        write_training_corpus(&corpus, 12);
+        let (db, taxonomy) = tdb.open().await;
+        let report = duijie::interchange::import::import_dir(&db, &taxonomy, &corpus, Default::default()).await.unwrap();
+        assert_eq!(report.rejected(), 0, "{:?}", report.rejections);
+        let root = tdb.temp_path().join("index");
+        let build = duijie::search::indexer::rebuild(&db, &root, false).await.unwrap().build;
+        let index = SearchIndex::open(&root, &build).unwrap();
+        let needs: Vec<Profile> = duijie::storage::entities::need::Entity::find()
+            .all(&db).await.unwrap().iter().map(Profile::from_model).collect();
+        let analyzer = duijie::search::analyzer::Analyzer::shared();
+        let current = Weights::builtin().unwrap();
+        let a_first = |w: &Weights| -> usize {
+            let m = Matcher { analyzer: &analyzer, taxonomy: &taxonomy, weights: w };
+            needs.iter().filter(|n| {
+                let r = m.rank_capabilities(&index, n, &MatchOptions::default()).unwrap();
+                let pos = |id: &str| r.iter().position(|x| x.capability.id == id);
+                let i = n.id.trim_start_matches("t-need-");
+                pos(&format!("t-cap-a{i}")) < pos(&format!("t-cap-b{i}"))
+            }).count()
+        };
+        assert!(a_first(&current) < 6, "b outranks a before training");
+        // Staff confirm a and reject b for every need.
+        let decisions: Vec<Decision> = (0..12).flat_map(|i| [
+            Decision { need: format!("t-need-{i}"), capability: format!("t-cap-a{i}"), confirmed: true },
+            Decision { need: format!("t-need-{i}"), capability: format!("t-cap-b{i}"), confirmed: false },
+        ]).collect();
+        let m = Matcher { analyzer: &analyzer, taxonomy: &taxonomy, weights: &current };
+        // Act
+        let fit = learn::fit(&m, &index, &needs, &decisions, &current).unwrap();
+        let few = learn::fit(&m, &index, &needs, &decisions[..6], &current).unwrap();
+        // Assert
+        assert_eq!(fit.pairs, 12);
+        assert!(fit.loss_after < fit.loss_before);
+        assert!(fit.weights.tier > current.weights.tier, "{:?}", fit.weights);
+        let mut trained = current.clone();
+        trained.weights = fit.weights.clone();
+        assert_eq!(a_first(&trained), 12, "a outranks b after training");
+        assert_eq!(few.pairs, 3);
+        assert_eq!(few.weights, current.weights, "too few decisions leave the weights unchanged");
+        // Saved as the next version and picked up as the current one.
+        let data = tdb.temp_path().join("data");
+        let path = learn::save_next_version(&data, trained.clone()).unwrap();
+        assert!(path.ends_with("weights-v2.toml"));
+        let loaded = Weights::load(&data).unwrap();
+        assert_eq!((loaded.version.as_str(), loaded.weights), ("v2", trained.weights));
+        db.close().await.ok();
+        tdb.drop_database().await;
     }
 }

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod capabilities;
 pub mod change_log;
 pub mod login_attempts;
+pub mod matches;
 pub mod needs;
 pub mod organizations;
 pub mod sessions;
