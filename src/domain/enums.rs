@@ -146,6 +146,15 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// Progress of a program item.
+    ProgramItemStatus {
+        Planned => "planned", "计划中";
+        Started => "started", "已启动";
+        Completed => "completed", "已完成";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

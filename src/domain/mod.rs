@@ -4,6 +4,8 @@
 pub mod access;
 pub mod account;
 pub mod advice;
+pub mod agreement;
+pub mod curation;
 pub mod enums;
 pub mod external_id;
 pub mod organization;

@@ -74,6 +74,7 @@ pub fn fit(
     let opts = MatchOptions {
         top: 1000,
         candidates: 1000,
+        all_features: true,
         ..MatchOptions::default()
     };
     let mut diffs: Vec<[f32; 7]> = Vec::new();

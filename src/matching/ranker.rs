@@ -133,6 +133,8 @@ pub struct Eligibility {
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
     pub top: usize,
+    /// Compute every feature, also those with weight 0 (for training).
+    pub all_features: bool,
     /// Candidates taken from stage 1.
     pub candidates: usize,
     pub eligibility: Eligibility,
@@ -142,6 +144,7 @@ impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
             top: 20,
+            all_features: false,
             candidates: 100,
             eligibility: Eligibility::default(),
         }
@@ -331,7 +334,7 @@ impl Matcher<'_> {
         let w = &self.weights.weights;
         let query_terms: HashSet<&str> = weighted.iter().map(|(t, _, _)| t.as_str()).collect();
 
-        let mut ranked = Vec::with_capacity(top.len());
+        let mut ranked: Vec<(Ranked, Option<TermTable>)> = Vec::with_capacity(top.len());
         for (bm25, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let cap = Candidate {
@@ -372,25 +375,38 @@ impl Matcher<'_> {
                     opts.eligibility.tiers.join("/")
                 ));
             }
-            let cap_terms = TermTable::build(
-                self.analyzer,
-                &Texts {
-                    title: &cap.title,
-                    keywords: &cap.keywords,
-                    description: &cap.description,
-                },
-            );
-            let focus = if focus_total > 0.0 {
-                need_focus
-                    .iter()
-                    .filter(|(t, _)| cap_terms.contains(t))
-                    .map(|(_, i)| i)
-                    .sum::<f32>()
-                    / focus_total
+            // Term-level features cost a tokenization per candidate: only when
+            // they carry weight (or training asks for every feature).
+            let term_features = opts.all_features || w.focus > 0.0 || w.bigram > 0.0;
+            let cap_terms = term_features.then(|| {
+                TermTable::build(
+                    self.analyzer,
+                    &Texts {
+                        title: &cap.title,
+                        keywords: &cap.keywords,
+                        description: &cap.description,
+                    },
+                )
+            });
+            let focus = match &cap_terms {
+                Some(ct) if focus_total > 0.0 => {
+                    need_focus
+                        .iter()
+                        .filter(|(t, _)| ct.contains(t))
+                        .map(|(_, i)| i)
+                        .sum::<f32>()
+                        / focus_total
+                }
+                _ => 0.0,
+            };
+            let bigram = if term_features {
+                dice(
+                    &need_bigrams,
+                    &bigrams(&format!("{}{}", cap.title, cap.keywords.join(""))),
+                )
             } else {
                 0.0
             };
-            let cap_bigrams = bigrams(&format!("{}{}", cap.title, cap.keywords.join("")));
             let field = if cap.field == need.field {
                 1.0
             } else if related.contains(cap.field.as_str()) {
@@ -420,7 +436,7 @@ impl Matcher<'_> {
             let values = [
                 ("text", bm25 / best),
                 ("focus", focus),
-                ("bigram", dice(&need_bigrams, &cap_bigrams)),
+                ("bigram", bigram),
                 ("field", field),
                 ("cooperation", cooperation),
                 ("maturity", maturity),
@@ -429,6 +445,7 @@ impl Matcher<'_> {
             let contributions: Vec<Contribution> = values
                 .iter()
                 .zip(w.named())
+                .filter(|(_, (_, weight))| opts.all_features || *weight != 0.0)
                 .map(|((name, value), (_, weight))| Contribution {
                     feature: name,
                     value: *value,
@@ -437,59 +454,92 @@ impl Matcher<'_> {
                 })
                 .collect();
             let mut score: f32 = contributions.iter().map(|c| c.contribution).sum();
-            let min_terms = self.weights.rules.min_profile_terms;
-            if cap_terms.len() < min_terms {
-                let factor = cap_terms.len() as f32 / min_terms as f32;
+            let chars = cap.title.chars().count() + cap.description.chars().count();
+            let min_chars = self.weights.rules.min_profile_chars;
+            if chars < min_chars {
+                let factor = chars as f32 / min_chars as f32;
                 score *= factor;
                 rules.push(format!(
-                    "能力描述过短（{} 个词），得分按 {:.0}% 计 (thin profile: score × {factor:.2})",
-                    cap_terms.len(),
+                    "能力描述过短（{chars} 字），得分按 {:.0}% 计 (thin profile: score × {factor:.2})",
                     factor * 100.0
                 ));
             }
-            let mut matched: Vec<MatchedTerm> = need_terms
-                .terms
-                .keys()
-                .filter(|t| query_terms.contains(&t[..]) && cap_terms.contains(t))
-                .map(|t| MatchedTerm {
-                    term: t.clone(),
-                    need: need_terms.sections(t).to_vec(),
-                    capability: cap_terms.sections(t).to_vec(),
-                    via_synonym: None,
-                })
-                .collect();
-            for (t, from) in &synonym_of {
-                if cap_terms.contains(t) && !matched.iter().any(|m| &m.term == t) {
-                    matched.push(MatchedTerm {
-                        term: t.clone(),
-                        need: Vec::new(),
-                        capability: cap_terms.sections(t).to_vec(),
-                        via_synonym: Some(from.clone()),
-                    });
-                }
-            }
-            matched.sort_by(|a, b| {
-                let key =
-                    |m: &MatchedTerm| (m.need.first().copied(), m.capability.first().copied());
-                key(a)
-                    .cmp(&key(b))
-                    .then_with(|| b.term.chars().count().cmp(&a.term.chars().count()))
-            });
-            matched.truncate(20);
-            ranked.push(Ranked {
-                capability: cap,
-                score,
-                contributions,
-                matched_terms: matched,
-                rules,
-            });
+            ranked.push((
+                Ranked {
+                    capability: cap,
+                    score,
+                    contributions,
+                    matched_terms: Vec::new(),
+                    rules,
+                },
+                cap_terms,
+            ));
         }
-        ranked.sort_by(|a, b| {
+        ranked.sort_by(|(a, _), (b, _)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.capability.id.cmp(&b.capability.id))
         });
         ranked.truncate(opts.top);
+        // Explanations for the results shown: which terms matched, where.
+        let ranked = ranked
+            .into_iter()
+            .map(|(mut r, cap_terms)| {
+                let cap_terms = cap_terms.unwrap_or_else(|| {
+                    TermTable::build(
+                        self.analyzer,
+                        &Texts {
+                            title: &r.capability.title,
+                            keywords: &r.capability.keywords,
+                            description: &r.capability.description,
+                        },
+                    )
+                });
+                r.matched_terms = matched_terms(&need_terms, &cap_terms, &query_terms, &synonym_of);
+                r
+            })
+            .collect();
         Ok(ranked)
     }
+}
+
+/// The need's query terms found in the capability (and synonyms of the
+/// need's wording found there), with the sections they occur in on each side.
+fn matched_terms(
+    need_terms: &TermTable,
+    cap_terms: &TermTable,
+    query_terms: &HashSet<&str>,
+    synonym_of: &[(String, String)],
+) -> Vec<MatchedTerm> {
+    let mut matched: Vec<MatchedTerm> = need_terms
+        .terms
+        .keys()
+        .filter(|t| query_terms.contains(&t[..]) && cap_terms.contains(t))
+        .map(|t| MatchedTerm {
+            term: t.clone(),
+            need: need_terms.sections(t).to_vec(),
+            capability: cap_terms.sections(t).to_vec(),
+            via_synonym: None,
+        })
+        .collect();
+    for (t, from) in synonym_of {
+        if cap_terms.contains(t) && !matched.iter().any(|m| &m.term == t) {
+            matched.push(MatchedTerm {
+                term: t.clone(),
+                need: Vec::new(),
+                capability: cap_terms.sections(t).to_vec(),
+                via_synonym: Some(from.clone()),
+            });
+        }
+    }
+    // Terms in both titles first, then longer (more specific) terms.
+    matched.sort_by(|a, b| {
+        let key = |m: &MatchedTerm| (m.need.first().copied(), m.capability.first().copied());
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| b.term.chars().count().cmp(&a.term.chars().count()))
+            .then_with(|| a.term.cmp(&b.term))
+    });
+    matched.truncate(20);
+    matched
 }

@@ -82,7 +82,9 @@ impl Default for QueryWeights {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
-    pub min_profile_terms: usize,
+    /// Capabilities with fewer characters of title and description have
+    /// their score scaled down in proportion.
+    pub min_profile_chars: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

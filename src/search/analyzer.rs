@@ -10,6 +10,7 @@
 use super::assets;
 use super::normalize::normalize;
 use jieba_rs::Jieba;
+use rustc_hash::FxHashSet;
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
@@ -34,9 +35,25 @@ pub enum Mode {
     Words,
 }
 
+/// Letters, digits and ideographs; punctuation and spaces are not terms.
+/// The common cases (ASCII, CJK ideographs) skip the Unicode table lookup of
+/// `char::is_alphanumeric`, which is measurable at millions of tokens.
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c) {
+        true
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
 pub struct Analyzer {
     jieba: Jieba,
-    stop_words: HashSet<String>,
+    /// Hashed with Fx: looked up once per token on the indexing hot path.
+    stop_words: FxHashSet<String>,
+    /// Longest stop word in bytes: longer tokens skip the lookup.
+    stop_max_len: usize,
 }
 
 static SHARED: LazyLock<Arc<Analyzer>> = LazyLock::new(|| Arc::new(Analyzer::build()));
@@ -53,10 +70,15 @@ impl Analyzer {
         for (word, freq, tag) in assets::user_dictionary() {
             jieba.add_word(word, Some(freq), tag);
         }
-        let stop_words = assets::stop_words()
+        let stop_words: FxHashSet<String> = assets::stop_words()
             .map(|w| normalize(w).text.into_owned())
             .collect();
-        Analyzer { jieba, stop_words }
+        let stop_max_len = stop_words.iter().map(String::len).max().unwrap_or(0);
+        Analyzer {
+            jieba,
+            stop_words,
+            stop_max_len,
+        }
     }
 
     pub fn is_stop_word(&self, normalized: &str) -> bool {
@@ -73,8 +95,8 @@ impl Analyzer {
         };
         let mut keep = |word: &str, from: usize, to: usize| {
             if word.len() <= MAX_TOKEN_BYTES
-                && word.chars().any(char::is_alphanumeric)
-                && !self.stop_words.contains(word)
+                && word.chars().any(is_word_char)
+                && (word.len() > self.stop_max_len || !self.stop_words.contains(word))
             {
                 emit(
                     word,
@@ -101,6 +123,11 @@ impl Analyzer {
         keep: &mut impl FnMut(&str, usize, usize),
     ) {
         const MIN_PART: usize = 4;
+        // A word of at most 12 bytes has at most four CJK characters: no
+        // longer parts (and no allocation for the common short word).
+        if word.len() <= MIN_PART * 3 {
+            return;
+        }
         let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
         let n = starts.len();
         if n <= MIN_PART {

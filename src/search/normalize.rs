@@ -7,6 +7,28 @@
 //! nothing changing length, carries no map and costs one pass.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// The CJK ideographs fast2s changes when converting them alone: a text
+/// without any of them is already simplified and skips the conversion (and
+/// its allocation), which is most of the text duijie sees.
+static TRADITIONAL: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let (lo, hi) = (CJK_FIRST, CJK_LAST);
+    let mut bits = vec![0u64; ((hi - lo) as usize >> 6) + 1];
+    let mut buf = [0u8; 4];
+    for cp in lo..=hi {
+        if let Some(c) = char::from_u32(cp) {
+            let s: &str = c.encode_utf8(&mut buf);
+            if fast2s::convert(s) != s {
+                let i = (cp - lo) as usize;
+                bits[i >> 6] |= 1 << (i & 63);
+            }
+        }
+    }
+    bits
+});
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0x9FFF;
 
 pub struct Normalized<'a> {
     pub text: Cow<'a, str>,
@@ -34,29 +56,49 @@ fn half_width(c: char) -> Option<char> {
     }
 }
 
-fn needs_work(s: &str) -> (bool, bool) {
-    let mut width = false;
-    let mut other = false;
-    for c in s.chars() {
-        if half_width(c).is_some() {
-            width = true;
-        } else if c.is_ascii_uppercase() || c.len_utf8() == 3 {
-            other = true;
+/// (has full-width characters, has upper-case Latin, has traditional characters)
+///
+/// Scans bytes rather than chars: this runs over every indexed text, and only
+/// 3-byte sequences can be full-width forms (EF BC/BD xx), the ideographic
+/// space (E3 80 80) or CJK ideographs (E3 90 80 ..= E9 BF BF).
+fn needs_work(s: &str) -> (bool, bool, bool) {
+    let bits: &[u64] = &TRADITIONAL;
+    let b = s.as_bytes();
+    let (mut width, mut upper, mut traditional) = (false, false, false);
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        if x < 0x80 {
+            upper |= x.is_ascii_uppercase();
+            i += 1;
+        } else if x & 0xF0 == 0xE0 && i + 2 < b.len() {
+            let cp = (u32::from(x & 0x0F) << 12)
+                | (u32::from(b[i + 1] & 0x3F) << 6)
+                | u32::from(b[i + 2] & 0x3F);
+            if cp == 0x3000 || (0xFF01..=0xFF5E).contains(&cp) {
+                width = true;
+            } else if (CJK_FIRST..=CJK_LAST).contains(&cp) {
+                let k = (cp - CJK_FIRST) as usize;
+                traditional |= bits[k >> 6] & (1 << (k & 63)) != 0;
+            }
+            i += 3;
+        } else {
+            i += 1;
         }
     }
-    (width, other)
+    (width, upper, traditional)
 }
 
 pub fn normalize(input: &str) -> Normalized<'_> {
-    let (width, other) = needs_work(input);
-    if !width && !other {
+    let (width, upper, traditional) = needs_work(input);
+    if !width && !upper && !traditional {
         return Normalized {
             text: Cow::Borrowed(input),
             map: None,
         };
     }
     // fast2s maps 3-byte characters to 3-byte characters: offsets stay valid.
-    let simplified = if other {
+    let simplified = if traditional {
         fast2s::convert(input)
     } else {
         input.to_owned()
@@ -90,8 +132,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_lower_case_latin_text_is_borrowed() {
-        let n = normalize("sic mosfet 2024");
+    fn plain_simplified_lower_case_text_is_borrowed() {
+        let n = normalize("碳化硅衬底 sic mosfet 2024");
         assert!(matches!(n.text, Cow::Borrowed(_)));
     }
 

@@ -216,7 +216,7 @@ fn unreachable_weights() -> Weights {
         ]),
         tier_prior: Default::default(),
         rules: crate::matching::weights::Rules {
-            min_profile_terms: 12,
+            min_profile_chars: 40,
         },
         query: Default::default(),
     }

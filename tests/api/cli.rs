@@ -18,7 +18,10 @@ on_both_backends! {
         out(&["migrate"]);
         let status = out(&["migrate", "status"]);
         assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tapplied"));
+        assert!(status.contains("curation\tapplied"));
         // `down` rolls back the latest migration only.
+        out(&["migrate", "down"]);
+        assert!(out(&["migrate", "status"]).contains("curation\tpending"));
         out(&["migrate", "down"]);
         let status = out(&["migrate", "status"]);
         assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tpending"));

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod accounts;
+mod agreements;
 mod cli;
 mod crash;
+mod curation;
 mod demo;
 mod health;
 mod import;

@@ -175,3 +175,35 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn reindex_builds_aside_and_the_server_switches_to_it_while_answering(b: Backend) {
+        let app = app_with_search_corpus(b).await;
+        let before = app.search.index().unwrap().build.clone();
+        // Act: `duijie reindex` in another process, on the same database and data folder.
+        let out = app.test_db.cli(&["reindex"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("reindex: needs=3 capabilities=8"), "{stdout}");
+        // The server keeps answering and picks the new build up by itself.
+        let started = std::time::Instant::now();
+        loop {
+            let (status, body) = app.get_json("/api/v1/search?q=SiC").await;
+            assert_eq!(status, 200);
+            assert!(hit_ids(&body).contains(&"s-cap-sic-en".to_owned()));
+            if app.search.index().unwrap().build != before {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "no switch");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // The old build is removed once the new one is in use.
+        let root = duijie::search::store::root(&app.test_db.temp_path().join("data"));
+        let started = std::time::Instant::now();
+        while root.join(&before).exists() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "old build kept");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        app.stop().await;
+    }
+}

@@ -81,6 +81,7 @@ fn options(state: &AppState, p: &MatchParams) -> Result<MatchOptions, ApiError> 
         top,
         candidates: 100.max(top),
         eligibility: Eligibility { tiers },
+        ..MatchOptions::default()
     })
 }
 

@@ -1,12 +1,15 @@
 //! JSON API under `/api/v1`. Each module owns its routes; handlers only
 //! translate between HTTP and the domain/storage layers.
 
+pub mod agreements;
 pub mod auth;
 pub mod capabilities;
+pub mod curation;
 pub mod health;
 pub mod matches;
 pub mod needs;
 pub mod organizations;
+pub mod program_items;
 pub mod search;
 pub mod taxonomy;
 pub mod views;
@@ -31,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(matches::router())
         .merge(auth::router())
+        .merge(curation::router())
+        .merge(agreements::router())
+        .merge(program_items::router())
 }
 
 /// One page of a list.

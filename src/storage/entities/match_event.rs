@@ -1,4 +1,6 @@
-//! Table `match_events` (schema: migrations/src/m20261126_000001_create_core_tables.rs).
+//! Table `match_events` (schema: migrations/src/m20261126_000001_create_core_tables.rs,
+//! m20261126_000003_curation.rs). Append-only: the database refuses UPDATE and
+//! DELETE, and no code path tries either.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +15,8 @@ pub struct Model {
     pub from_state: Option<String>,
     pub to_state: String,
     pub note: Option<String>,
+    /// `created`, `transition` or `interest` (migration 3).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,9 +2,11 @@
 //! lives in `storage::repo`, not here.
 
 pub mod agreement;
+pub mod agreement_event;
 pub mod api_token;
 pub mod capability;
 pub mod change_log;
+pub mod interest;
 pub mod login_attempt;
 pub mod match_;
 pub mod match_event;

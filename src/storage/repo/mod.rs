@@ -1,6 +1,7 @@
 //! Queries and writes. Functions take `&impl ConnectionTrait` so a caller can
 //! run several of them in one transaction.
 
+pub mod agreements;
 pub mod api_tokens;
 pub mod capabilities;
 pub mod change_log;
@@ -8,6 +9,7 @@ pub mod login_attempts;
 pub mod matches;
 pub mod needs;
 pub mod organizations;
+pub mod program_items;
 pub mod sessions;
 pub mod taxonomy;
 pub mod users;
