@@ -115,6 +115,9 @@ pub enum Command {
         /// 工作目录（语料、数据库、索引）· Work folder.
         #[arg(long, default_value = "./bench-data")]
         dir: PathBuf,
+        /// 复用上次的数据库和索引（只测其后的项目）· Reuse the last run's database and index.
+        #[arg(long)]
+        reuse: bool,
     },
     /// 生成合成语料（基准测试用，同一种子同样的字节）· Generate a synthetic corpus.
     Gen {
@@ -176,6 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             queries,
             dir,
+            reuse,
         } => {
             crate::bench::run(crate::bench::BenchSpec {
                 docs,
@@ -183,6 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dir,
                 database_url: config.database_url.clone(),
                 queries,
+                reuse,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

@@ -25,7 +25,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 /// Matches ranked, counted and faceted per request at most.
-pub const WINDOW: usize = 1000;
+pub const WINDOW: usize = 200;
 /// Query terms used at most (the rest of a very long query is ignored).
 pub const MAX_QUERY_TERMS: usize = 64;
 /// Query text considered at most, in characters.

@@ -85,6 +85,31 @@ fn options(state: &AppState, p: &MatchParams) -> Result<MatchOptions, ApiError> 
     })
 }
 
+/// Ranks capabilities for a need the caller may see (404 otherwise).
+async fn rank_for_need(
+    state: &AppState,
+    caller: &crate::domain::access::Caller,
+    id: &str,
+    opts: MatchOptions,
+) -> ApiResult<Vec<Ranked>> {
+    let need = needs::get_visible(&state.db, id, caller.visibility())
+        .await?
+        .ok_or_else(|| ApiError::not_found("技术需求", "need", id))?;
+    let profile = Profile::from_model(&need);
+    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.clone());
+    Ok(state
+        .search
+        .run(move |index, analyzer| {
+            Matcher {
+                analyzer,
+                taxonomy: &taxonomy,
+                weights: &weights,
+            }
+            .rank_capabilities(index, &profile, &opts)
+        })
+        .await?)
+}
+
 /// 需求的匹配能力 · Capabilities ranked for a need, with reasons.
 #[utoipa::path(get, path = "/api/v1/needs/{id}/matches", tag = "matching", params(("id" = String, Path), MatchParams),
     responses((status = 200, body = MatchResponse), (status = 404, body = crate::http::problem::Problem)))]
@@ -95,22 +120,7 @@ pub async fn need_matches(
     Query(p): Query<MatchParams>,
 ) -> ApiResult<Json<MatchResponse>> {
     let opts = options(&state, &p)?;
-    let need = needs::get_visible(&state.db, &id, caller.visibility())
-        .await?
-        .ok_or_else(|| ApiError::not_found("技术需求", "need", &id))?;
-    let profile = Profile::from_model(&need);
-    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.clone());
-    let results = state
-        .search
-        .run(move |index, analyzer| {
-            Matcher {
-                analyzer,
-                taxonomy: &taxonomy,
-                weights: &weights,
-            }
-            .rank_capabilities(index, &profile, &opts)
-        })
-        .await?;
+    let results = rank_for_need(&state, &caller, &id, opts).await?;
     Ok(Json(MatchResponse {
         id,
         weights: state.search.weights().version.clone(),
@@ -129,23 +139,9 @@ pub async fn need_providers(
 ) -> ApiResult<Json<ProviderResponse>> {
     let mut opts = options(&state, &p)?;
     let top = opts.top;
+    // Providers are aggregated from a deeper list than is shown.
     opts.top = 100;
-    let need = needs::get_visible(&state.db, &id, caller.visibility())
-        .await?
-        .ok_or_else(|| ApiError::not_found("技术需求", "need", &id))?;
-    let profile = Profile::from_model(&need);
-    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.clone());
-    let ranked = state
-        .search
-        .run(move |index, analyzer| {
-            Matcher {
-                analyzer,
-                taxonomy: &taxonomy,
-                weights: &weights,
-            }
-            .rank_capabilities(index, &profile, &opts)
-        })
-        .await?;
+    let ranked = rank_for_need(&state, &caller, &id, opts).await?;
     Ok(Json(ProviderResponse {
         id,
         weights: state.search.weights().version.clone(),

@@ -43,7 +43,7 @@ pub struct SearchParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
-    /// Matches counted, at most 1,000.
+    /// Matches counted, at most 200 (see `total_is_lower_bound`).
     pub total: u64,
     /// True when more than `total` records match.
     pub total_is_lower_bound: bool,
