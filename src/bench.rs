@@ -206,25 +206,26 @@ pub async fn run(spec: BenchSpec) -> anyhow::Result<()> {
     let index_bytes = dir_size(&root.join(&r.build));
     if r.seconds.is_finite() {
         line(
-        "reindex",
-        &[
-            ("docs", docs.to_string()),
-            ("seconds", format!("{:.2}", r.seconds)),
-            ("docs_per_second", format!("{:.0}", docs as f64 / r.seconds)),
-            (
-                "mb_per_second",
-                format!("{:.1}", corpus_bytes as f64 / 1e6 / r.seconds),
-            ),
-            (
-                "index_mib",
-                format!("{:.1}", index_bytes as f64 / (1 << 20) as f64),
-            ),
-            (
-                "corpus_mib",
-                format!("{:.1}", corpus_bytes as f64 / (1 << 20) as f64),
-            ),
-        ],
-    );
+            "reindex",
+            &[
+                ("docs", docs.to_string()),
+                ("seconds", format!("{:.2}", r.seconds)),
+                ("docs_per_second", format!("{:.0}", docs as f64 / r.seconds)),
+                (
+                    "mb_per_second",
+                    format!("{:.1}", corpus_bytes as f64 / 1e6 / r.seconds),
+                ),
+                (
+                    "index_mib",
+                    format!("{:.1}", index_bytes as f64 / (1 << 20) as f64),
+                ),
+                (
+                    "corpus_mib",
+                    format!("{:.1}", corpus_bytes as f64 / (1 << 20) as f64),
+                ),
+            ],
+        );
+    }
 
     // Search latency over a fixed query set: need titles (long, matching-like)
     // and their first keyword (short), against capabilities.
