@@ -28,6 +28,7 @@ pub async fn open_database(url: &str) -> anyhow::Result<(DatabaseConnection, Tax
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Application {
@@ -50,7 +51,14 @@ impl Application {
                 taxonomy: Arc::new(taxonomy),
                 search,
             },
+            webhooks: crate::webhooks::WebhookConfig::default(),
         })
+    }
+
+    /// Replaces the webhook delivery settings (tests use short backoffs).
+    pub fn with_webhook_config(mut self, config: crate::webhooks::WebhookConfig) -> Self {
+        self.webhooks = config;
+        self
     }
 
     pub fn search(&self) -> &SearchService {
@@ -67,6 +75,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = http::router(self.state.clone());
+        // Webhook delivery runs while the server does.
+        let webhooks = crate::webhooks::Worker::start(self.state.db.clone(), self.webhooks);
         // The peer address feeds the sign-in rate limit.
         axum::serve(
             self.listener,
@@ -75,6 +85,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("server error")?;
+        webhooks.stop().await;
         self.state.db.close_by_ref().await.ok();
         Ok(())
     }

@@ -9,6 +9,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_accounts;
 mod m20261126_000003_curation;
+mod m20261126_000004_kpis;
+mod m20261126_000005_webhooks;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_accounts::Migration),
             Box::new(m20261126_000003_curation::Migration),
+            Box::new(m20261126_000004_kpis::Migration),
+            Box::new(m20261126_000005_webhooks::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use crate::startup::{self, Application};
 use crate::{demo, storage};
 
 mod accounts;
+mod kpi_cmd;
 mod match_cmd;
 mod search_cmd;
 use anyhow::Context;
@@ -102,6 +103,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 行动计划指标报告 · The KPI report of the action plan.
+    Kpi {
+        /// 输出 JSON · Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// 只统计某个城市 · Only this city.
+        #[arg(long)]
+        city: Option<String>,
+        /// 只统计某个领域（代码）· Only this field code.
+        #[arg(long)]
+        field: Option<String>,
+    },
     /// 性能基准（请用 release 构建）· Benchmarks; run a release build.
     Bench {
         /// 文档总数（1/5 需求，4/5 能力）· Total documents (1/5 needs, 4/5 capabilities).
@@ -174,6 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Match { need_id, top, json } => {
             match_cmd::run(&config, &url, &need_id, top, json).await
         }
+        Command::Kpi { json, city, field } => kpi_cmd::run(&url, json, city, field).await,
         Command::Bench {
             docs,
             seed,

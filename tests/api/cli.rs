@@ -19,13 +19,18 @@ on_both_backends! {
         let status = out(&["migrate", "status"]);
         assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tapplied"));
         assert!(status.contains("curation\tapplied"));
-        // `down` rolls back the latest migration only.
-        out(&["migrate", "down"]);
-        assert!(out(&["migrate", "status"]).contains("curation\tpending"));
-        out(&["migrate", "down"]);
-        let status = out(&["migrate", "status"]);
-        assert!(status.contains("create_core_tables\tapplied") && status.contains("accounts\tpending"));
-        out(&["migrate", "down"]);
+        // `down` rolls back the latest migration only: one per call, newest
+        // first, down to none (whatever migrations later work adds).
+        let names: Vec<String> = status.lines().filter_map(|l| l.split('\t').next()).map(str::to_owned).collect();
+        assert!(names.len() >= 3, "{status}");
+        for (i, name) in names.iter().enumerate().rev() {
+            out(&["migrate", "down"]);
+            let now = out(&["migrate", "status"]);
+            assert!(now.contains(&format!("{name}\tpending")), "{name}: {now}");
+            if let Some(before) = i.checked_sub(1).map(|j| &names[j]) {
+                assert!(now.contains(&format!("{before}\tapplied")), "{before}: {now}");
+            }
+        }
         assert!(out(&["migrate", "status"]).contains("create_core_tables\tpending"));
         out(&["migrate", "up"]);
         out(&["migrate", "fresh"]);

@@ -2,10 +2,13 @@
 //! translate between HTTP and the domain/storage layers.
 
 pub mod agreements;
+pub mod alliances;
 pub mod auth;
 pub mod capabilities;
 pub mod curation;
+pub mod exports;
 pub mod health;
+pub mod kpis;
 pub mod matches;
 pub mod needs;
 pub mod organizations;
@@ -13,6 +16,7 @@ pub mod program_items;
 pub mod search;
 pub mod taxonomy;
 pub mod views;
+pub mod webhooks;
 pub mod writes;
 
 use super::problem::ApiError;
@@ -37,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .merge(curation::router())
         .merge(agreements::router())
         .merge(program_items::router())
+        .merge(exports::router())
+        .merge(webhooks::router())
+        .merge(alliances::router())
+        .merge(kpis::router())
 }
 
 /// One page of a list.

@@ -16,3 +16,6 @@ pub mod program_item;
 pub mod session;
 pub mod taxonomy_term;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_outbox;
+pub mod webhook_subscription;

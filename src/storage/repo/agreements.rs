@@ -68,6 +68,8 @@ pub async fn create(
         now,
     )
     .await?;
+    // Webhooks: the outbox row commits (or not) with the agreement.
+    super::webhooks::agreement_changed(&txn, &saved, None, Some(a.created_by), a.note, now).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -157,6 +159,18 @@ pub async fn change_status(
     )
     .await?;
     let saved = get(&txn, c.id).await?;
+    if let Some(m) = &saved {
+        // Webhooks: the outbox row commits (or not) with the change.
+        super::webhooks::agreement_changed(
+            &txn,
+            m,
+            Some(c.from.as_str()),
+            Some(c.actor_user_id),
+            c.note,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(saved.map_or(Edit::Missing, Edit::Saved))
 }

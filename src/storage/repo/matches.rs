@@ -325,6 +325,18 @@ pub async fn transition(
     )
     .await?;
     let saved = get(&txn, id).await?;
+    if let Some(m) = &saved {
+        // Webhooks: the outbox row commits (or not) with the change.
+        super::webhooks::match_state_changed(
+            &txn,
+            m,
+            from.as_str(),
+            Some(actor_user_id),
+            note,
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(saved.map_or(Edit::Missing, Edit::Saved))
 }

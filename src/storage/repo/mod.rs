@@ -13,6 +13,7 @@ pub mod program_items;
 pub mod sessions;
 pub mod taxonomy;
 pub mod users;
+pub mod webhooks;
 
 /// What an upsert did to one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
