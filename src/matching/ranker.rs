@@ -157,6 +157,26 @@ pub struct Matcher<'a> {
     pub weights: &'a Weights,
 }
 
+/// External ids of hits, from the `id` fast field (no stored-document reads).
+fn ids_of(
+    searcher: &tantivy::Searcher,
+    hits: &[(f32, tantivy::DocAddress)],
+) -> tantivy::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(hits.len());
+    let mut buf = String::new();
+    for (_, a) in hits {
+        let reader = searcher.segment_reader(a.segment_ord);
+        if let Some(col) = reader.fast_fields().str("id")?
+            && let Some(ord) = col.term_ords(a.doc_id).next()
+        {
+            buf.clear();
+            col.ord_to_str(ord, &mut buf)?;
+            out.push(buf.clone());
+        }
+    }
+    Ok(out)
+}
+
 fn clone_clauses(c: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
     c.iter().map(|(o, q)| (*o, q.box_clone())).collect()
 }
@@ -265,18 +285,56 @@ impl Matcher<'_> {
             return Ok(Vec::new());
         }
         let limit = opts.candidates.max(opts.top);
-        let run = |clauses: Vec<(Occur, Box<dyn Query>)>| -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
-            let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-            let query: Box<dyn Query> = match &filter {
-                None => text,
-                Some(fq) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, text),
-                    (Occur::Must, Box::new(tantivy::query::ConstScoreQuery::new(fq.box_clone(), 0.0))),
-                ])),
+        let run = |clauses: Vec<(Occur, Box<dyn Query>)>,
+                   within: Option<&[String]>,
+                   k: usize|
+         -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
+            let mut all: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
+            if let Some(fq) = &filter {
+                all.push((
+                    Occur::Must,
+                    Box::new(tantivy::query::ConstScoreQuery::new(fq.box_clone(), 0.0)),
+                ));
+            }
+            if let Some(ids) = within {
+                let terms = ids.iter().map(|id| Term::from_field_text(f.id, id));
+                all.push((
+                    Occur::Must,
+                    Box::new(tantivy::query::ConstScoreQuery::new(
+                        Box::new(tantivy::query::TermSetQuery::new(terms)),
+                        0.0,
+                    )),
+                ));
+            }
+            let query: Box<dyn Query> = if all.len() == 1 {
+                all.pop().map_or_else(
+                    || Box::new(BooleanQuery::new(Vec::new())) as Box<dyn Query>,
+                    |(_, q)| q,
+                )
+            } else {
+                Box::new(BooleanQuery::new(all))
             };
-            searcher.search(&*query, &TopDocs::with_limit(limit).order_by_score())
+            searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())
         };
-        let mut top = run(clone_clauses(&clauses))?;
+        // First pass: on a large index, a short query of the most distinctive
+        // terms (plus synonyms) collects a pool cheaply; the full query is
+        // then scored on that pool only.
+        let two_pass = qw.first_pass_terms > 0 && qw.first_pass_terms < weighted.len();
+        let (mut top, pool) = if two_pass {
+            let mut first: Vec<(Occur, Box<dyn Query>)> = weighted
+                .iter()
+                .take(qw.first_pass_terms)
+                .map(|(t, w, _)| (Occur::Should, term_query(t, *w)))
+                .collect();
+            first.extend(clone_clauses(&clauses[weighted.len()..]));
+            let pooled = run(first, None, qw.pool.max(limit))?;
+            let ids = ids_of(&searcher, &pooled)?;
+            let top = run(clone_clauses(&clauses), Some(&ids), limit)?;
+            (top, Some(ids))
+        } else {
+            (run(clone_clauses(&clauses), None, limit)?, None)
+        };
         // Pseudo-relevance feedback: the best first-pass candidates speak the
         // providers' language; their most distinctive terms bridge the gap
         // between the need's plant wording and academic wording.
@@ -311,7 +369,7 @@ impl Matcher<'_> {
                 for (t, sc) in &fb {
                     clauses.push((Occur::Should, term_query(t, qw.feedback_weight * sc / max)));
                 }
-                top = run(clauses)?;
+                top = run(clauses, pool.as_deref(), limit)?;
             }
         }
         let best = top.first().map_or(1.0, |(s, _)| *s).max(f32::EPSILON);

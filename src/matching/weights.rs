@@ -63,6 +63,17 @@ pub struct QueryWeights {
     pub feedback_weight: f32,
     /// Candidates the feedback terms are taken from.
     pub feedback_docs: usize,
+    /// When > 0: a first pass with only this many most distinctive terms
+    /// collects `pool` candidates, and the full query (with feedback) is
+    /// scored on that pool only. Keeps matching fast on large indexes.
+    #[serde(default)]
+    pub first_pass_terms: usize,
+    #[serde(default = "default_pool")]
+    pub pool: usize,
+}
+
+fn default_pool() -> usize {
+    300
 }
 
 impl Default for QueryWeights {
@@ -76,6 +87,8 @@ impl Default for QueryWeights {
             feedback_terms: 0,
             feedback_weight: 0.0,
             feedback_docs: 3,
+            first_pass_terms: 0,
+            pool: default_pool(),
         }
     }
 }
