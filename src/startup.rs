@@ -50,13 +50,16 @@ impl Application {
                 db,
                 taxonomy: Arc::new(taxonomy),
                 search,
+                webhook_allow_private: false,
             },
             webhooks: crate::webhooks::WebhookConfig::default(),
         })
     }
 
-    /// Replaces the webhook delivery settings (tests use short backoffs).
+    /// Replaces the webhook delivery settings (tests use short backoffs and
+    /// allow private targets for their local receivers).
     pub fn with_webhook_config(mut self, config: crate::webhooks::WebhookConfig) -> Self {
+        self.state.webhook_allow_private = config.allow_private_targets;
         self.webhooks = config;
         self
     }

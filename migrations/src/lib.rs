@@ -11,6 +11,7 @@ mod m20261126_000002_accounts;
 mod m20261126_000003_curation;
 mod m20261126_000004_kpis;
 mod m20261126_000005_webhooks;
+mod m20261126_000006_staff_scopes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_curation::Migration),
             Box::new(m20261126_000004_kpis::Migration),
             Box::new(m20261126_000005_webhooks::Migration),
+            Box::new(m20261126_000006_staff_scopes::Migration),
         ]
     }
 }

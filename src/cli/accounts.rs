@@ -7,10 +7,11 @@
 
 use crate::credentials;
 use crate::domain::account::{self, DISPLAY_NAME_MAX};
+use crate::domain::permissions::StaffScope;
 use crate::domain::validation::required_text;
-use crate::domain::{OrgKind, Role, ValidationErrors};
+use crate::domain::{FieldError, OrgKind, Role, Taxonomy, TermKind, ValidationErrors};
 use crate::startup;
-use crate::storage::repo::{api_tokens, organizations, users};
+use crate::storage::repo::{api_tokens, organizations, staff_scopes, users};
 use chrono::Utc;
 use clap::Subcommand;
 use std::io::Read;
@@ -36,9 +37,31 @@ pub enum UserCommand {
         /// 从标准输入读取密码；否则生成随机密码并显示一次 · Read the password from stdin; otherwise one is generated and printed once.
         #[arg(long)]
         password_stdin: bool,
+        /// 项目管理人员负责的城市（可重复）· City a program staff member curates (repeatable).
+        #[arg(long = "city")]
+        cities: Vec<String>,
+        /// 项目管理人员负责的领域代码（可重复）· Field code a program staff member curates (repeatable).
+        #[arg(long = "field")]
+        fields: Vec<String>,
     },
     /// 列出账号 · List users.
     List,
+    /// 设置项目管理人员的负责范围 · Set a program staff member's cities and fields.
+    ///
+    /// 给出的 --city/--field 取代原有范围；--clear 取消限定。
+    /// The given cities and fields replace the current scope; --clear removes all limits.
+    Scope {
+        username: String,
+        /// 城市（可重复）· City (repeatable).
+        #[arg(long = "city")]
+        cities: Vec<String>,
+        /// 领域代码（可重复）· Field code (repeatable).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+        /// 取消全部限定 · Remove every limit.
+        #[arg(long, conflicts_with_all = ["cities", "fields"])]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +104,8 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
             org,
             name,
             password_stdin,
+            cities,
+            fields,
         } => {
             add_user(
                 url,
@@ -89,10 +114,20 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 org.as_deref(),
                 name.as_deref(),
                 password_stdin,
+                StaffScope {
+                    regions: cities,
+                    fields,
+                },
             )
             .await
         }
         UserCommand::List => list_users(url).await,
+        UserCommand::Scope {
+            username,
+            cities,
+            fields,
+            clear,
+        } => set_scope(url, &username, cities, fields, clear).await,
     }
 }
 
@@ -114,6 +149,7 @@ async fn add_user(
     org: Option<&str>,
     name: Option<&str>,
     password_stdin: bool,
+    scope: StaffScope,
 ) -> anyhow::Result<ExitCode> {
     // Everything that needs no database first.
     let mut errors = ValidationErrors::default();
@@ -143,8 +179,22 @@ async fn add_user(
     let (Some(username), Some(role)) = (username, role) else {
         return refuse_all(&errors);
     };
+    if role != Role::ProgramStaff && scope != StaffScope::unlimited() {
+        return refuse(
+            &format!(
+                "只有项目管理人员（program_staff）可以限定城市或领域，角色 {role} 请去掉 --city/--field"
+            ),
+            &format!(
+                "only program_staff can be limited to cities or fields; leave out --city/--field for role {role}"
+            ),
+        );
+    }
 
-    let (db, _) = startup::open_database(url).await?;
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let scope = match clean_scope(&taxonomy, scope.regions, scope.fields) {
+        Ok(s) => s,
+        Err(errors) => return refuse_all(&errors),
+    };
     let organization_id = match (account::org_kinds_for(role), org) {
         (None, None) => None,
         (None, Some(_)) => {
@@ -209,6 +259,7 @@ async fn add_user(
         },
     )
     .await?;
+    staff_scopes::replace(&db, u.id, &scope).await?;
     println!(
         "user added: id={} username={} role={} org={}",
         u.id,
@@ -216,6 +267,9 @@ async fn add_user(
         role,
         org.map(str::trim).unwrap_or("-")
     );
+    if scope != StaffScope::unlimited() {
+        println!("scope: {}", scope_text(&scope));
+    }
     if generated {
         println!("password: {password}");
         println!("（密码只显示这一次，请妥善保存 / shown once only: store it now）");
@@ -227,17 +281,110 @@ async fn list_users(url: &str) -> anyhow::Result<ExitCode> {
     let (db, _) = startup::open_database(url).await?;
     let all = users::list(&db).await?;
     let orgs = organizations::by_ids(&db, all.iter().filter_map(|u| u.organization_id)).await?;
-    println!("id\tusername\trole\torg\tdisabled\tdisplay_name");
+    let scopes = staff_scopes::load_many(&db, all.iter().map(|u| u.id)).await?;
+    println!("id\tusername\trole\torg\tdisabled\tdisplay_name\tscope");
     for u in &all {
         let org = u
             .organization_id
             .and_then(|id| orgs.get(&id))
             .map_or("-", |o| o.external_id.as_str());
+        let scope = scopes.get(&u.id).map_or_else(|| "-".to_owned(), scope_text);
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}",
-            u.id, u.username, u.role, org, u.disabled, u.display_name
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            u.id, u.username, u.role, org, u.disabled, u.display_name, scope
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `city=太原,大同 field=materials`; `-` when unlimited.
+fn scope_text(scope: &StaffScope) -> String {
+    let mut parts = Vec::new();
+    if !scope.regions.is_empty() {
+        parts.push(format!("city={}", scope.regions.join(",")));
+    }
+    if !scope.fields.is_empty() {
+        parts.push(format!("field={}", scope.fields.join(",")));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Trimmed, de-duplicated cities and fields; field codes must be known.
+fn clean_scope(
+    taxonomy: &Taxonomy,
+    cities: Vec<String>,
+    fields: Vec<String>,
+) -> Result<StaffScope, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut scope = StaffScope::unlimited();
+    for c in cities {
+        let c = c.trim().to_owned();
+        if c.is_empty() || c.chars().count() > 64 {
+            errors.push(FieldError::new(
+                "city",
+                "invalid",
+                "城市不能为空，且不超过 64 个字符",
+                "a city must be 1 to 64 characters",
+            ));
+        } else if !scope.regions.contains(&c) {
+            scope.regions.push(c);
+        }
+    }
+    for f in fields {
+        match taxonomy.check(TermKind::Field, "field", f.trim()) {
+            Ok(code) => {
+                if !scope.fields.contains(&code) {
+                    scope.fields.push(code);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.finish(scope)
+}
+
+async fn set_scope(
+    url: &str,
+    username: &str,
+    cities: Vec<String>,
+    fields: Vec<String>,
+    clear: bool,
+) -> anyhow::Result<ExitCode> {
+    if !clear && cities.is_empty() && fields.is_empty() {
+        return refuse(
+            "请给出 --city、--field 或 --clear",
+            "give --city, --field or --clear",
+        );
+    }
+    let (db, taxonomy) = startup::open_database(url).await?;
+    let Some(u) = users::by_username(&db, username.trim()).await? else {
+        return refuse(
+            &format!("用户“{username}”不存在"),
+            &format!("no user '{username}'"),
+        );
+    };
+    if u.role != Role::ProgramStaff.as_str() {
+        return refuse(
+            &format!(
+                "只有项目管理人员（program_staff）可以限定城市或领域，“{username}”的角色是 {}",
+                u.role
+            ),
+            &format!(
+                "only program_staff can be limited to cities or fields; '{username}' is {}",
+                u.role
+            ),
+        );
+    }
+    let scope = match clean_scope(&taxonomy, cities, fields) {
+        Ok(s) => s,
+        Err(errors) => return refuse_all(&errors),
+    };
+    staff_scopes::replace(&db, u.id, &scope).await?;
+    println!("scope set: user={} {}", u.username, scope_text(&scope));
     Ok(ExitCode::SUCCESS)
 }
 

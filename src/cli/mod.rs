@@ -231,7 +231,16 @@ async fn serve(config: &Config, url: &str, bind: &str, demo: bool) -> anyhow::Re
             None => tracing::info!("database not empty: demo data not loaded"),
         }
     }
-    let app = Application::build(db, taxonomy, bind, &config.data_dir).await?;
+    let webhooks = crate::webhooks::WebhookConfig {
+        allow_private_targets: webhook_allow_private_from_env(),
+        ..Default::default()
+    };
+    if webhooks.allow_private_targets {
+        tracing::warn!("DUIJIE_WEBHOOK_ALLOW_PRIVATE: webhooks may target internal addresses");
+    }
+    let app = Application::build(db, taxonomy, bind, &config.data_dir)
+        .await?
+        .with_webhook_config(webhooks);
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = %storage::redact(url), "duijie listening");
     println!(
@@ -239,6 +248,17 @@ async fn serve(config: &Config, url: &str, bind: &str, demo: bool) -> anyhow::Re
     );
     app.run_until_stopped(startup::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `DUIJIE_WEBHOOK_ALLOW_PRIVATE=1` (or `true`/`yes`): webhook subscriptions
+/// may target loopback, private and link-local addresses.
+fn webhook_allow_private_from_env() -> bool {
+    std::env::var("DUIJIE_WEBHOOK_ALLOW_PRIVATE").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
 }
 
 async fn migrate(url: &str, action: MigrateAction) -> anyhow::Result<ExitCode> {

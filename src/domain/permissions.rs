@@ -25,10 +25,11 @@ pub struct Target<'a> {
     pub owner_user_id: Option<i64>,
 }
 
-/// What program staff may curate. Staff are not limited yet; when scopes
-/// arrive (a `staff_scopes` table of cities and fields per user), the HTTP
-/// layer loads the caller's scope instead of `StaffScope::unlimited()` and
-/// every rule below already honours it.
+/// What program staff may curate: the cities and fields of table
+/// `staff_scopes` (see `storage::repo::staff_scopes`), loaded for each
+/// request by `http::api::writes::staff_scope` and honoured by every rule
+/// below, the curation checks, the match queue and the agreement list. The
+/// KPI report stays province-wide.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaffScope {
     /// Cities the staff member covers; empty means all.

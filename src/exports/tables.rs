@@ -3,6 +3,7 @@
 
 use super::{Cell, Column, MAX_ROWS, Table, col};
 use crate::domain::access::{Caller, Visibility};
+use crate::domain::permissions::StaffScope;
 use crate::domain::{
     AgreementStatus, CapabilityStatus, ContractType, MatchState, NeedStatus, Taxonomy, TermKind,
 };
@@ -122,13 +123,16 @@ pub const AGREEMENT_COLUMNS: &[Column] = &[
     col("创建时间", 20.0),
 ];
 
-/// Builds the table of `resource` with what `caller` may read. `None` when
+/// Builds the table of `resource` with what `caller` may read (matches and
+/// agreements also limited to a program staff member's `scope`, as their
+/// lists are). `None` when
 /// the caller may not export it at all (anonymous callers and matches or
 /// agreements; anyone but staff and admins and the KPI report).
 pub async fn build(
     db: &impl ConnectionTrait,
     taxonomy: &Taxonomy,
     caller: &Caller,
+    scope: &StaffScope,
     resource: Resource,
 ) -> Result<Option<Table>, DbErr> {
     let v = caller.visibility();
@@ -211,6 +215,7 @@ pub async fn build(
             };
             let filter = matches::Filter {
                 states: MatchState::ALL.to_vec(),
+                scope: scope.clone(),
                 ..Default::default()
             };
             let found = matches::list(db, &filter, readable, all).await?;
@@ -260,7 +265,16 @@ pub async fn build(
                 Visibility::PublicAndOrg(org) => agreements::Readable::Party(org),
                 Visibility::Public => return Ok(None),
             };
-            let found = agreements::list(db, &agreements::Filter::default(), readable, all).await?;
+            let found = agreements::list(
+                db,
+                &agreements::Filter {
+                    scope: scope.clone(),
+                    ..Default::default()
+                },
+                readable,
+                all,
+            )
+            .await?;
             let orgs = organizations::by_ids(
                 db,
                 found

@@ -11,4 +11,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
     pub search: SearchService,
+    /// Webhook subscriptions may target internal addresses
+    /// (`WebhookConfig::allow_private_targets`).
+    pub webhook_allow_private: bool,
 }

@@ -15,6 +15,8 @@
 //! during the attempt leaves the row to be retried after the lease, by
 //! whichever process runs next.
 
+pub mod target;
+
 use crate::storage::entities::webhook_outbox;
 use crate::storage::repo::webhooks::{self as repo, Attempt};
 use chrono::Utc;
@@ -41,6 +43,10 @@ pub struct WebhookConfig {
     pub poll_interval: Duration,
     /// Extra time on top of `timeout` for which a claimed row is left alone.
     pub lease_margin: Duration,
+    /// Whether subscriptions may point at loopback, private, link-local or
+    /// unspecified addresses (see [`target`]); off by default, on with
+    /// `DUIJIE_WEBHOOK_ALLOW_PRIVATE=1` for `serve`.
+    pub allow_private_targets: bool,
 }
 
 impl Default for WebhookConfig {
@@ -54,6 +60,7 @@ impl Default for WebhookConfig {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
             lease_margin: Duration::from_secs(5),
+            allow_private_targets: false,
         }
     }
 }
@@ -131,6 +138,9 @@ async fn run(db: DatabaseConnection, config: WebhookConfig) {
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("duijie-webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(target::GuardedResolver::shared(
+            config.allow_private_targets,
+        ))
         .build()
     {
         Ok(c) => c,
@@ -200,7 +210,15 @@ async fn attempt(
     };
     let at = Utc::now();
     let started = Instant::now();
-    let (status_code, error) = if sub.active {
+    let refused = if sub.active && !config.allow_private_targets {
+        refused_target(&sub.url).await
+    } else {
+        None
+    };
+    let (status_code, error) = if let Some(reason) = refused {
+        // Not connected at all: the policy refuses the address.
+        (None, Some(reason))
+    } else if sub.active {
         let sent = client
             .post(&sub.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -258,6 +276,24 @@ async fn attempt(
         },
     )
     .await
+}
+
+/// The policy's reason to refuse delivering to `url` now (a literal
+/// address, `localhost`, or a name resolving to an internal address).
+async fn refused_target(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    if let Some((_, en)) = target::refused_literal(&parsed) {
+        return Some(target::refusal_error(&en));
+    }
+    let host = parsed.host_str()?;
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    match target::resolve_checked(host, false).await {
+        Err(e) if e.starts_with("webhook_target_refused") => Some(e),
+        // Unresolvable names fail in the request itself, as before.
+        _ => None,
+    }
 }
 
 fn describe(e: reqwest::Error) -> String {

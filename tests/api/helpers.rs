@@ -166,9 +166,16 @@ impl TestApp {
         let test_db = TestDb::new(backend).await;
         let (db, taxonomy) = test_db.open().await;
         let data_dir = test_db.temp_path().join("data");
+        // Tests may only ever send traffic to loopback: webhook subscriptions
+        // in tests point at 127.0.0.1, which the target policy allows only
+        // when told to.
         let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0", &data_dir)
             .await
-            .expect("bind");
+            .expect("bind")
+            .with_webhook_config(duijie::webhooks::WebhookConfig {
+                allow_private_targets: true,
+                ..Default::default()
+            });
         let search = app.search().clone();
         let addr = app.local_addr().expect("address");
         let (tx, rx) = oneshot::channel::<()>();

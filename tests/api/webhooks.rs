@@ -166,6 +166,8 @@ fn fast(backoff_ms: &[u64], max_attempts: i32) -> WebhookConfig {
         timeout: Duration::from_secs(3),
         poll_interval: Duration::from_millis(50),
         lease_margin: Duration::from_millis(500),
+        // The receivers of these tests listen on 127.0.0.1.
+        allow_private_targets: true,
     }
 }
 
@@ -510,6 +512,67 @@ on_both_backends! {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         again.stop().await;
+        test_db.drop_database().await;
+    }
+
+    async fn internal_targets_are_refused_unless_the_server_allows_them(b: Backend) {
+        // No request leaves the machine: refused URLs are refused before any
+        // connection, and the only receiver is on 127.0.0.1.
+        let test_db = TestDb::new(b).await;
+        let strict = WebhookConfig { allow_private_targets: false, ..fast(&[100], 2) };
+        let duijie = Duijie::start(&test_db, strict.clone()).await;
+        duijie.import_small_corpus().await;
+        let staff = duijie.token("staff", Role::ProgramStaff, None).await;
+        let steel = duijie.token("member_steel", Role::EnterpriseMember, Some("t-org-steel")).await;
+        for url in [
+            "http://10.0.0.1/hook",
+            "http://localhost/hook",
+            "http://127.0.0.1:9/hook",
+            "http://[::1]/hook",
+            "http://192.168.1.10/hook",
+            "http://172.20.0.5/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://0.0.0.0/hook",
+        ] {
+            for token in [&staff, &steel] {
+                let r = duijie.call(Method::POST, "/api/v1/webhooks", Some(token),
+                    Some(&json!({"url": url, "events": ["match.state_changed"]}))).await;
+                assert_eq!(r.status, 422, "{url}: {}", r.body);
+                assert_eq!(r.code(), Some("webhook_target_refused"), "{url}");
+                assert_eq!(r.body["errors"][0]["field"], "url");
+                assert!(r.body["message_en"].as_str().unwrap().contains("DUIJIE_WEBHOOK_ALLOW_PRIVATE"), "{}", r.body);
+            }
+        }
+        let list = duijie.call(Method::GET, "/api/v1/webhooks", Some(&staff), None).await;
+        assert_eq!(list.body["items"], json!([]), "{}", list.body);
+        duijie.stop().await;
+
+        // Subscribed while the server allowed it, delivered after a restart
+        // without the setting: re-checked at delivery, never connected.
+        let rx = Receiver::start(0, false).await;
+        let lax = Duijie::start(&test_db, fast(&[100], 2)).await;
+        let (sub, _) = lax.subscribe(&staff, &rx.url("/local"), ALL_EVENTS).await;
+        lax.stop().await;
+        let duijie = Duijie::start(&test_db, strict).await;
+        let m = duijie.suggest("t-need-2", "t-cap-2").await;
+        duijie.step(&staff, m, "shortlisted").await;
+        let started = std::time::Instant::now();
+        loop {
+            let log = duijie.call(Method::GET, &format!("/api/v1/webhooks/{sub}/deliveries"), Some(&staff), None).await;
+            if log.body["items"][0]["delivery_state"] == "failed" {
+                assert_eq!(log.body["total"], 2, "{}", log.body);
+                for d in log.body["items"].as_array().unwrap() {
+                    assert!(d["status_code"].is_null(), "{d}");
+                    let error = d["error"].as_str().unwrap();
+                    assert!(error.starts_with("webhook_target_refused"), "{error}");
+                }
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{}", log.body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(rx.hits("/local").is_empty(), "no request reached the receiver");
+        duijie.stop().await;
         test_db.drop_database().await;
     }
 }

@@ -208,8 +208,8 @@ pub struct ListParams {
     per_page: Option<u64>,
 }
 
-/// 技术合同列表 · Agreements the caller may read (staff: all; members: their
-/// organization's).
+/// 技术合同列表 · Agreements the caller may read (staff: all, or those of
+/// needs inside their cities and fields; members: their organization's).
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements", params(ListParams),
     security(("api_token" = []), ("session_cookie" = [])),
     responses((status = 200, body = PageOf<AgreementView>), (status = 400, body = crate::http::problem::Problem),
@@ -237,6 +237,8 @@ pub async fn list(
         program_item_id: None,
         region: text_filter(p.city),
         field: code_filter(&state, TermKind::Field, "field", p.field, &mut errors),
+        // Scoped staff list the agreements of their cities and fields only.
+        scope: writes::staff_scope(&state, &user.0).await?,
     };
     if let Some(code) = text_filter(p.program_item) {
         match program_items::by_code(&state.db, &code).await? {
@@ -526,6 +528,16 @@ pub async fn change_status(
     let current = agreements::get(&state.db, id)
         .await?
         .ok_or_else(|| not_found(id))?;
+    if a.role == crate::domain::Role::ProgramStaff
+        && let Some(match_id) = current.match_id
+        && let Some(matched) = matches::get(&state.db, match_id).await?
+    {
+        let need = matches::needs_by_ids(&state.db, [matched.need_id])
+            .await?
+            .remove(&matched.need_id)
+            .context("match without need")?;
+        check_scope(&state, &a, &need).await?;
+    }
     if current.version != version {
         return Err(conflict(&state, current).await);
     }

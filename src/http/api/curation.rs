@@ -332,7 +332,8 @@ pub struct ListParams {
 }
 
 /// 对接队列 · The curation queue: open matches by score or by days waiting.
-/// Staff and admins see all; enterprise members and researchers the matches
+/// Staff and admins see all (staff limited to cities or fields: the matches
+/// of needs inside their scope); enterprise members and researchers the matches
 /// of their own organization's records (never another organization's
 /// confidential need).
 #[utoipa::path(get, path = "/api/v1/matches", tag = "curation", params(ListParams),
@@ -377,6 +378,8 @@ pub async fn list(
         region: text_filter(p.city),
         field: code_filter(&state, TermKind::Field, "field", p.field, &mut errors),
         sort,
+        // Scoped staff see the queue of their cities and fields only.
+        scope: writes::staff_scope(&state, &user.0).await?,
     };
     finish_filters(errors)?;
     let Some(readable) = readable(&user.caller()) else {

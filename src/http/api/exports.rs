@@ -54,7 +54,10 @@ pub async fn export(
             "sign in first (or send an API token in the Authorization header)",
         ));
     }
-    let Some(table) = tables::build(&state.db, &state.taxonomy, &caller, resource).await? else {
+    // Scoped staff export the matches and agreements they could list.
+    let scope = super::writes::staff_scope_of(&state, &caller).await?;
+    let Some(table) = tables::build(&state.db, &state.taxonomy, &caller, &scope, resource).await?
+    else {
         return Err(if resource == Resource::Kpis {
             ApiError::forbidden(
                 "只有项目管理人员和管理员可以导出行动计划指标",

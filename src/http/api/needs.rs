@@ -6,7 +6,7 @@ use super::{PageOf, code_filter, enum_filter, finish_filters, paging, text_filte
 use crate::domain::advice::Advice;
 use crate::domain::permissions::{self, Target};
 use crate::domain::{
-    ExternalId, FieldError, NeedDraft, NeedStatus, PostingDraft, TermKind, ValidationErrors,
+    ExternalId, FieldError, NeedDraft, NeedStatus, PostingDraft, Role, TermKind, ValidationErrors,
 };
 use crate::http::caller::{CallerOf, RequireUser};
 use crate::http::extract::{JsonBody, Path, Query};
@@ -326,6 +326,22 @@ pub async fn update(
     };
     if !permissions::may_write_need(&a.caller(), &scope, &target) {
         return Err(forbidden_need());
+    }
+    // `matched` is set by the curation workflow (staff), not by the
+    // enterprise itself; a need already matched may keep its status.
+    if a.role == Role::EnterpriseMember
+        && need.status == NeedStatus::Matched
+        && current.status != NeedStatus::Matched.as_str()
+    {
+        let zh = "“已对接”（matched）状态由项目管理人员在对接流程中设置，企业用户不能直接设置";
+        let en = "the status 'matched' is set by program staff through the curation workflow; enterprise members cannot set it";
+        return Err(ApiError::Client {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "status_reserved",
+            message: zh.to_owned(),
+            message_en: en.to_owned(),
+            errors: vec![FieldError::new("status", "status_reserved", zh, en)],
+        });
     }
     match needs::update(&state.db, &current.external_id, version, &need, Utc::now()).await? {
         Edit::Saved(m) => {

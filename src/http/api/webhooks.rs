@@ -127,6 +127,24 @@ pub async fn create(
     let mut errors = ValidationErrors::default();
     let url = input.url.trim().to_owned();
     check_url(&url, &mut errors);
+    if !state.webhook_allow_private
+        && let Ok(parsed) = reqwest::Url::parse(&url)
+        && let Some((zh, en)) = crate::webhooks::target::refused_literal(&parsed)
+    {
+        let zh = format!(
+            "{zh}：Webhook 不能发往本机、内网、链路本地或未指定地址（服务器设置 DUIJIE_WEBHOOK_ALLOW_PRIVATE=1 时除外）"
+        );
+        let en = format!(
+            "{en}: webhooks may not target loopback, private, link-local or unspecified addresses (unless the server sets DUIJIE_WEBHOOK_ALLOW_PRIVATE=1)"
+        );
+        return Err(ApiError::Client {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "webhook_target_refused",
+            message: zh.clone(),
+            message_en: en.clone(),
+            errors: vec![FieldError::new("url", "webhook_target_refused", zh, en)],
+        });
+    }
     let mut events = Vec::new();
     if input.events.is_empty() {
         errors.push(FieldError::new(

@@ -2,6 +2,7 @@
 //! organization a new record belongs to, generated external ids, the version
 //! an edit is based on, the staff scope, and need-quality advice.
 
+use crate::domain::access::Caller;
 use crate::domain::advice::{self, Advice, NeedText};
 use crate::domain::permissions::StaffScope;
 use crate::domain::{FieldError, Role, ValidationErrors};
@@ -84,11 +85,25 @@ pub async fn org_of(state: &AppState, org_id: i64) -> ApiResult<organization::Mo
         .context("record without organization")?)
 }
 
-/// What program staff may curate. Unlimited until staff scopes are stored;
-/// load them here (by `a.user.id`) when they are, and every write rule
-/// applies them.
-pub async fn staff_scope(_state: &AppState, _a: &Authenticated) -> ApiResult<StaffScope> {
-    Ok(StaffScope::unlimited())
+/// What the caller may curate: a program staff member's cities and fields
+/// (table `staff_scopes`, empty means unlimited); everyone else unlimited
+/// (their writes are decided by role and organization). The one place the
+/// scope is loaded: every write rule, the match queue and the agreement
+/// list take it from here.
+pub async fn staff_scope(state: &AppState, a: &Authenticated) -> ApiResult<StaffScope> {
+    staff_scope_of(state, &a.caller()).await
+}
+
+/// [`staff_scope`] for a caller that may be anonymous (exports).
+pub async fn staff_scope_of(state: &AppState, caller: &Caller) -> ApiResult<StaffScope> {
+    match *caller {
+        Caller::User {
+            role: Role::ProgramStaff,
+            user_id,
+            ..
+        } => Ok(crate::storage::repo::staff_scopes::load(&state.db, user_id).await?),
+        _ => Ok(StaffScope::unlimited()),
+    }
 }
 
 /// `org` cannot change in an edit (a record moves between organizations only

@@ -14,6 +14,7 @@ pub mod need;
 pub mod organization;
 pub mod program_item;
 pub mod session;
+pub mod staff_scope;
 pub mod taxonomy_term;
 pub mod user;
 pub mod webhook_delivery;

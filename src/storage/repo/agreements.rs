@@ -219,6 +219,9 @@ pub struct Filter {
     pub region: Option<String>,
     /// Field code of the need behind the agreement's match.
     pub field: Option<String>,
+    /// A program staff member's scope: only agreements whose match's need
+    /// is inside it.
+    pub scope: crate::domain::permissions::StaffScope,
 }
 
 pub async fn list(
@@ -260,6 +263,25 @@ pub async fn list(
                                 .select_only()
                                 .column(need::Column::Id)
                                 .filter(need::Column::Field.eq(x.as_str()))
+                                .into_query(),
+                        ),
+                    )
+                    .into_query(),
+            ),
+        );
+    }
+    if let Some(c) = super::matches::needs_in_scope(&f.scope) {
+        cond = cond.add(
+            Column::MatchId.in_subquery(
+                match_::Entity::find()
+                    .select_only()
+                    .column(match_::Column::Id)
+                    .filter(
+                        match_::Column::NeedId.in_subquery(
+                            need::Entity::find()
+                                .select_only()
+                                .column(need::Column::Id)
+                                .filter(c)
                                 .into_query(),
                         ),
                     )

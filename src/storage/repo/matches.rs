@@ -580,6 +580,30 @@ fn needs_in_region(region: &str) -> Condition {
     )
 }
 
+/// Needs inside a staff scope (city of the need's organization, field of
+/// the need); `None` when the scope is unlimited.
+pub fn needs_in_scope(scope: &crate::domain::permissions::StaffScope) -> Option<Condition> {
+    if scope.regions.is_empty() && scope.fields.is_empty() {
+        return None;
+    }
+    let mut cond = Condition::all();
+    if !scope.regions.is_empty() {
+        cond = cond.add(
+            need::Column::OrganizationId.in_subquery(
+                organization::Entity::find()
+                    .select_only()
+                    .column(organization::Column::Id)
+                    .filter(organization::Column::Region.is_in(scope.regions.iter().cloned()))
+                    .into_query(),
+            ),
+        );
+    }
+    if !scope.fields.is_empty() {
+        cond = cond.add(need::Column::Field.is_in(scope.fields.iter().cloned()));
+    }
+    Some(cond)
+}
+
 /// How the queue is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -599,6 +623,8 @@ pub struct Filter {
     /// Field code of the need.
     pub field: Option<String>,
     pub sort: Sort,
+    /// A program staff member's scope: only matches of needs inside it.
+    pub scope: crate::domain::permissions::StaffScope,
 }
 
 /// One page of matches the caller may read.
@@ -626,6 +652,9 @@ pub async fn list(
         cond = cond.add(match_::Column::NeedId.in_subquery(need_ids(
             Condition::all().add(need::Column::Field.eq(x.as_str())),
         )));
+    }
+    if let Some(c) = needs_in_scope(&f.scope) {
+        cond = cond.add(match_::Column::NeedId.in_subquery(need_ids(c)));
     }
     let q = match_::Entity::find().filter(cond);
     let total = q.clone().count(db).await?;

@@ -11,6 +11,7 @@ pub mod needs;
 pub mod organizations;
 pub mod program_items;
 pub mod sessions;
+pub mod staff_scopes;
 pub mod taxonomy;
 pub mod users;
 pub mod webhooks;
