@@ -48,7 +48,7 @@ impl Application {
             listener,
             state: AppState {
                 db,
-                taxonomy: Arc::new(taxonomy),
+                taxonomy: Arc::new(crate::http::state::TaxonomyCell::new(taxonomy)),
                 search,
                 webhook_allow_private: false,
             },

@@ -20,6 +20,7 @@ use utoipa::OpenApi;
         api::capabilities::list,
         api::capabilities::show,
         api::taxonomy::show,
+        api::taxonomy::upsert,
         api::search::search,
         api::matches::need_matches,
         api::matches::need_providers,

@@ -3,13 +3,38 @@
 use crate::domain::Taxonomy;
 use crate::search::SearchService;
 use sea_orm::DatabaseConnection;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+/// The taxonomy in use, replaced as a whole when an admin edits it.
+#[derive(Default)]
+pub struct TaxonomyCell(RwLock<Arc<Taxonomy>>);
+
+impl TaxonomyCell {
+    pub fn new(t: Taxonomy) -> Self {
+        Self(RwLock::new(Arc::new(t)))
+    }
+
+    /// A snapshot: holders keep a consistent taxonomy for their whole request.
+    pub fn current(&self) -> Arc<Taxonomy> {
+        match self.0.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    pub fn replace(&self, t: Taxonomy) {
+        match self.0.write() {
+            Ok(mut g) => *g = Arc::new(t),
+            Err(p) => *p.into_inner() = Arc::new(t),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     /// Already a cloneable pool: not wrapped in `Arc`.
     pub db: DatabaseConnection,
-    pub taxonomy: Arc<Taxonomy>,
+    pub taxonomy: Arc<TaxonomyCell>,
     pub search: SearchService,
     /// Webhook subscriptions may target internal addresses
     /// (`WebhookConfig::allow_private_targets`).

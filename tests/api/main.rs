@@ -23,4 +23,5 @@ mod search;
 mod segmentation;
 mod staff_scopes;
 mod storage;
+mod taxonomy_admin;
 mod webhooks;

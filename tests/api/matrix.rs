@@ -234,6 +234,7 @@ const ROWS: &[Row] = &[
     row("get", "/api/v1/organizations", "", ALL),
     row("get", "/api/v1/organizations/{id}", "", ALL),
     row("get", "/api/v1/taxonomy", "", ALL),
+    row("put", "/api/v1/taxonomy/{kind}/{code}", "", &["admin"]),
     row("get", "/api/v1/search", "needs", ALL),
     row("get", "/api/v1/search", "capabilities", ALL),
     // Needs.
@@ -692,6 +693,11 @@ async fn prepare(
                 fx.hook_staff
             }
         )),
+        ("put", "/api/v1/taxonomy/{kind}/{code}") => (
+            m,
+            format!("/api/v1/taxonomy/cooperation/matrix_mode_{}", fx.next()),
+            Some(json!({"name_zh": "矩阵测试合作方式", "name_en": "Matrix test mode"})),
+        ),
         ("put", "/api/v1/program/targets/{metric}") => (
             m,
             "/api/v1/program/targets/alliances".into(),

@@ -227,7 +227,7 @@ pub async fn create(
     let id = writes::new_external_id("cap");
     let mut cap = input
         .draft(&id, &org.external_id, researcher)
-        .validate(&state.taxonomy)
+        .validate(&state.taxonomy.current())
         .map_err(ApiError::validation)?;
     let scope = writes::staff_scope(&state, &a).await?;
     let target = Target {
@@ -302,7 +302,7 @@ pub async fn update(
                 &org.external_id,
                 input.researcher.as_deref(),
             )
-            .validate(&state.taxonomy),
+            .validate(&state.taxonomy.current()),
         extra,
     )?;
     if !permissions::may_write_capability(&caller, &scope, &target(&cap.posting.field)) {

@@ -56,7 +56,14 @@ pub async fn export(
     }
     // Scoped staff export the matches and agreements they could list.
     let scope = super::writes::staff_scope_of(&state, &caller).await?;
-    let Some(table) = tables::build(&state.db, &state.taxonomy, &caller, &scope, resource).await?
+    let Some(table) = tables::build(
+        &state.db,
+        &state.taxonomy.current(),
+        &caller,
+        &scope,
+        resource,
+    )
+    .await?
     else {
         return Err(if resource == Resource::Kpis {
             ApiError::forbidden(

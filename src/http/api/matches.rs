@@ -68,6 +68,7 @@ fn options(state: &AppState, p: &MatchParams) -> Result<MatchOptions, ApiError> 
     {
         match state
             .taxonomy
+            .current()
             .check(crate::domain::TermKind::Tier, "tiers", t)
         {
             Ok(code) => tiers.push(code),
@@ -96,7 +97,7 @@ async fn rank_for_need(
         .await?
         .ok_or_else(|| ApiError::not_found("技术需求", "need", id))?;
     let profile = Profile::from_model(&need);
-    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.clone());
+    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
     Ok(state
         .search
         .run(move |index, analyzer| {
@@ -165,7 +166,7 @@ pub async fn capability_matches(
         .await?
         .ok_or_else(|| ApiError::not_found("科研能力", "capability", &id))?;
     let profile = Profile::from_capability(&cap);
-    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.clone());
+    let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
     let results = state
         .search
         .run(move |index, analyzer| {

@@ -96,7 +96,7 @@ pub(crate) fn code_filter(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let v = value.filter(|v| !v.trim().is_empty())?;
-    match state.taxonomy.check(kind, name, &v) {
+    match state.taxonomy.current().check(kind, name, &v) {
         Ok(code) => Some(code),
         Err(e) => {
             errors.push(e);

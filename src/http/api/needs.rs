@@ -230,7 +230,7 @@ pub async fn create(
     let id = writes::new_external_id("need");
     let mut need = input
         .draft(&id, &org.external_id)
-        .validate(&state.taxonomy)
+        .validate(&state.taxonomy.current())
         .map_err(ApiError::validation)?;
     let scope = writes::staff_scope(&state, &a).await?;
     let target = Target {
@@ -314,7 +314,7 @@ pub async fn update(
     let need = writes::finish(
         input
             .draft(&current.external_id, &org.external_id)
-            .validate(&state.taxonomy),
+            .validate(&state.taxonomy.current()),
         extra,
     )?;
     let scope = writes::staff_scope(&state, &a).await?;

@@ -195,6 +195,7 @@ async fn validate(
     {
         Some(f) => state
             .taxonomy
+            .current()
             .check(TermKind::Field, "field", f)
             .map_err(|e| errors.push(e))
             .ok(),

@@ -63,3 +63,53 @@ async fn load_filtered(db: &impl ConnectionTrait, only_active: bool) -> Result<T
     }
     Ok(t)
 }
+
+/// Adds a term or changes an existing one (names, related codes, active).
+/// Returns true when the term was new.
+pub async fn upsert_term(
+    db: &impl ConnectionTrait,
+    kind: TermKind,
+    term: &Term,
+    active: bool,
+) -> Result<bool, DbErr> {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, QuerySelect};
+    let existing = TermEntity::find()
+        .filter(taxonomy_term::Column::Kind.eq(kind.as_str()))
+        .filter(taxonomy_term::Column::Code.eq(term.code.as_str()))
+        .one(db)
+        .await?;
+    match existing {
+        Some(m) => {
+            let mut a = m.into_active_model();
+            a.name_zh = Set(term.name_zh.clone());
+            a.name_en = Set(term.name_en.clone());
+            a.related = Set(lists::encode(&term.related));
+            a.active = Set(active);
+            a.update(db).await?;
+            Ok(false)
+        }
+        None => {
+            let last: Option<i32> = TermEntity::find()
+                .select_only()
+                .column_as(taxonomy_term::Column::Position.max(), "max")
+                .filter(taxonomy_term::Column::Kind.eq(kind.as_str()))
+                .into_tuple::<Option<i32>>()
+                .one(db)
+                .await?
+                .flatten();
+            taxonomy_term::ActiveModel {
+                kind: Set(kind.as_str().to_owned()),
+                code: Set(term.code.clone()),
+                name_zh: Set(term.name_zh.clone()),
+                name_en: Set(term.name_en.clone()),
+                related: Set(lists::encode(&term.related)),
+                position: Set(last.map_or(0, |p| p + 1)),
+                active: Set(active),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            Ok(true)
+        }
+    }
+}
