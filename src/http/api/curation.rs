@@ -796,6 +796,63 @@ pub struct InterestResult {
     pub recorded: bool,
 }
 
+/// How an interest request names the caller's own record on the other side.
+struct Counterpart {
+    field: &'static str,
+    missing_zh: &'static str,
+    missing_en: &'static str,
+    unknown_code: &'static str,
+    what_zh: &'static str,
+    what_en: &'static str,
+}
+
+const COUNTERPART_CAPABILITY: Counterpart = Counterpart {
+    field: "capability_id",
+    missing_zh: "须指定本单位的科研能力（capability_id）",
+    missing_en: "capability_id (one of your institution's capabilities) is required",
+    unknown_code: "unknown_capability",
+    what_zh: "科研能力",
+    what_en: "capability",
+};
+
+const COUNTERPART_NEED: Counterpart = Counterpart {
+    field: "need_id",
+    missing_zh: "须指定本单位的技术需求（need_id）",
+    missing_en: "need_id (one of your organization's needs) is required",
+    unknown_code: "unknown_need",
+    what_zh: "技术需求",
+    what_en: "need",
+};
+
+/// The counterpart record of an interest request, or the field error saying
+/// why there is none (no id given, or an id the caller may not see).
+fn require_counterpart<T>(
+    errors: &mut ValidationErrors,
+    c: &Counterpart,
+    id: &str,
+    found: Option<T>,
+) -> Option<T> {
+    if id.is_empty() {
+        errors.push(FieldError::new(
+            c.field,
+            "required",
+            c.missing_zh,
+            c.missing_en,
+        ));
+    } else if found.is_none() {
+        errors.push(FieldError::new(
+            c.field,
+            c.unknown_code,
+            format!("{}“{id}”不存在或无权查看", c.what_zh),
+            format!(
+                "{} '{id}' does not exist or is not visible to you",
+                c.what_en
+            ),
+        ));
+    }
+    found
+}
+
 fn interest_forbidden(side: Side) -> ApiError {
     match side {
         Side::Capability => ApiError::forbidden(
@@ -831,27 +888,12 @@ pub async fn need_interest(
     let mut errors = ValidationErrors::default();
     let note = optional_text(&mut errors, "note", input.note.as_deref(), MAX_NOTE_CHARS);
     let cap_id = input.capability_id.trim();
-    let cap = if cap_id.is_empty() {
-        errors.push(FieldError::new(
-            "capability_id",
-            "required",
-            "须指定本单位的科研能力（capability_id）",
-            "capability_id (one of your institution's capabilities) is required",
-        ));
+    let found = if cap_id.is_empty() {
         None
     } else {
-        let found = capabilities::get_visible(&state.db, cap_id, v).await?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "capability_id",
-                "unknown_capability",
-                format!("科研能力“{cap_id}”不存在或无权查看"),
-                format!("capability '{cap_id}' does not exist or is not visible to you"),
-            ));
-        }
-        found
+        capabilities::get_visible(&state.db, cap_id, v).await?
     };
-    let Some(cap) = cap else {
+    let Some(cap) = require_counterpart(&mut errors, &COUNTERPART_CAPABILITY, cap_id, found) else {
         return Err(ApiError::validation(errors));
     };
     errors.finish(()).map_err(ApiError::validation)?;
@@ -891,27 +933,12 @@ pub async fn capability_interest(
     let mut errors = ValidationErrors::default();
     let note = optional_text(&mut errors, "note", input.note.as_deref(), MAX_NOTE_CHARS);
     let need_id = input.need_id.trim();
-    let need = if need_id.is_empty() {
-        errors.push(FieldError::new(
-            "need_id",
-            "required",
-            "须指定本单位的技术需求（need_id）",
-            "need_id (one of your organization's needs) is required",
-        ));
+    let found = if need_id.is_empty() {
         None
     } else {
-        let found = needs::get_visible(&state.db, need_id, v).await?;
-        if found.is_none() {
-            errors.push(FieldError::new(
-                "need_id",
-                "unknown_need",
-                format!("技术需求“{need_id}”不存在或无权查看"),
-                format!("need '{need_id}' does not exist or is not visible to you"),
-            ));
-        }
-        found
+        needs::get_visible(&state.db, need_id, v).await?
     };
-    let Some(need) = need else {
+    let Some(need) = require_counterpart(&mut errors, &COUNTERPART_NEED, need_id, found) else {
         return Err(ApiError::validation(errors));
     };
     errors.finish(()).map_err(ApiError::validation)?;
