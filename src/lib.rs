@@ -21,4 +21,5 @@ pub mod search;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod web;
 pub mod webhooks;

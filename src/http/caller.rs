@@ -126,7 +126,23 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Authenticated
         return by_token(state, auth, now).await.map(Some);
     }
     match session_secret(&parts.headers) {
-        Some(secret) => by_session(parts, state, &secret, now).await.map(Some),
+        Some(secret) => by_session(parts, state, &secret, now, true).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The signed-in user of a web page request: the session cookie only, and no
+/// CSRF header check, because HTML forms carry their CSRF token in a form
+/// field, which the page handler checks (`web::csrf`) before changing
+/// anything.
+pub async fn page_viewer(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    match session_secret(&parts.headers) {
+        Some(secret) => by_session(parts, state, &secret, Utc::now(), false)
+            .await
+            .map(Some),
         None => Ok(None),
     }
 }
@@ -168,6 +184,7 @@ async fn by_session(
     state: &AppState,
     secret: &str,
     now: DateTime<Utc>,
+    check_csrf: bool,
 ) -> Result<Authenticated, ApiError> {
     let https = is_https(parts);
     let bad = || {
@@ -191,7 +208,7 @@ async fn by_session(
     let (user, role) = active_user(state, s.user_id)
         .await
         .map_err(|e| e.with_header(header::SET_COOKIE, clear_session_cookie(https)))?;
-    if !is_safe_method(&parts.method) {
+    if check_csrf && !is_safe_method(&parts.method) {
         let sent = parts
             .headers
             .get(&CSRF_HEADER)

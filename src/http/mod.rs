@@ -33,11 +33,17 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    // The pages call the API in-process, without the outer middleware (the
+    // page request already passed it).
+    let internal_api = Router::new()
+        .nest("/api/v1", api::router())
+        .with_state(state.clone());
+    let pages = crate::web::router(state.clone(), internal_api);
     let api = Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
-        .fallback(|| async { problem::for_status(StatusCode::NOT_FOUND) })
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::for_status(StatusCode::METHOD_NOT_ALLOWED)
         })
@@ -46,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .url("/api/openapi.json", openapi::ApiDoc::openapi())
         .into();
     api.merge(docs)
+        .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -69,6 +76,23 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// Unknown addresses: an HTML page for browsers outside the API, a problem
+/// document for everything else.
+async fn not_found(req: Request) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let path = req.uri().path();
+    let api_path = path.starts_with("/api/") || path == "/api";
+    if wants_html && !api_path {
+        crate::web::page::not_found_page()
+    } else {
+        problem::for_status(StatusCode::NOT_FOUND)
+    }
+}
+
 /// Replaces the plain-text or empty bodies of error responses produced outside
 /// the handlers (extractor limits, timeouts) with a problem document.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
@@ -81,7 +105,7 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(problem::CONTENT_TYPE));
+        .is_some_and(|v| v.starts_with(problem::CONTENT_TYPE) || v.starts_with("text/html"));
     if is_problem {
         resp
     } else {

@@ -48,7 +48,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PageOf<T> {
     pub items: Vec<T>,
     pub page: u64,

@@ -4,10 +4,10 @@
 use crate::storage::entities::{capability, need, organization};
 use crate::storage::lists;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationView {
     /// External id.
     pub id: String,
@@ -39,7 +39,7 @@ impl From<organization::Model> for OrganizationView {
 }
 
 /// The organization a need or capability belongs to.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrgRef {
     pub id: String,
     pub name: String,
@@ -60,7 +60,7 @@ impl From<&organization::Model> for OrgRef {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NeedView {
     pub id: String,
     pub org: OrgRef,
@@ -102,7 +102,7 @@ impl NeedView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CapabilityView {
     pub id: String,
     pub org: OrgRef,
