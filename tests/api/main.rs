@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod agreements;
+mod browser;
 mod cli;
 mod crash;
 mod curation;
@@ -24,4 +25,6 @@ mod segmentation;
 mod staff_scopes;
 mod storage;
 mod taxonomy_admin;
+mod web_records;
+mod web_staff;
 mod webhooks;
