@@ -74,7 +74,12 @@ pub enum Command {
         action: accounts::TokenCommand,
     },
     /// 从数据库重建搜索索引（运行中的服务继续使用旧索引，完成后切换）· Rebuild the search index.
-    Reindex,
+    Reindex {
+        /// 只核对索引与数据库是否一致（不重建）；不一致时退出码 1 · Only check that the
+        /// index holds exactly the database's records and versions; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+    },
     /// 在评测语料上评估匹配排序（临时数据库与索引）· Evaluate ranking on a judged corpus.
     Eval {
         dir: PathBuf,
@@ -176,7 +181,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             top,
             json,
         } => search_cmd::run(&config, &url, &query, &kind, top, json).await,
-        Command::Reindex => search_cmd::reindex(&config, &url).await,
+        Command::Reindex { check: false } => search_cmd::reindex(&config, &url).await,
+        Command::Reindex { check: true } => search_cmd::check(&config, &url).await,
         Command::User { action } => accounts::user(&url, action).await,
         Command::Token { action } => accounts::token(&url, action).await,
         Command::Eval { dir, json, weights } => {

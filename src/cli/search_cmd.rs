@@ -29,6 +29,43 @@ pub async fn reindex(config: &Config, url: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Compares the current index with the database: the same needs and indexed
+/// capabilities, at the same versions. Prints one line; exit 1 on a
+/// difference (used after crashes, by the fault script and by operators).
+pub async fn check(config: &Config, url: &str) -> anyhow::Result<ExitCode> {
+    let (db, _) = startup::open_database(url).await?;
+    let root = store::root(&config.data_dir);
+    let Some(build) = store::current_build(&root) else {
+        println!("index-check: status=missing");
+        return Ok(ExitCode::from(1));
+    };
+    let index = SearchIndex::open(&root, &build)?;
+    let (want_needs, want_caps) = indexer::database_contents(&db).await?;
+    let got_needs = index.contents(Kind::Need)?;
+    let got_caps = index.contents(Kind::Capability)?;
+    let differ = |want: &[(String, u64)], got: &[(String, u64)]| {
+        let want: std::collections::HashSet<_> = want.iter().collect();
+        let got: std::collections::HashSet<_> = got.iter().collect();
+        want.symmetric_difference(&got).count()
+    };
+    let (dn, dc) = (
+        differ(&want_needs, &got_needs),
+        differ(&want_caps, &got_caps),
+    );
+    let ok = dn == 0 && dc == 0;
+    println!(
+        "index-check: status={} needs={} capabilities={} differing_needs={dn} differing_capabilities={dc} build={build}",
+        if ok { "ok" } else { "differs" },
+        want_needs.len(),
+        want_caps.len(),
+    );
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// Opens the current index, bringing it up to date with the database first
 /// when no server holds it (a server keeps its own index current).
 pub(super) async fn open_current(

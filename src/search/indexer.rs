@@ -340,3 +340,41 @@ pub async fn rebuild(
         position,
     })
 }
+
+/// What the index must hold according to the database: `(external id,
+/// version)` of every need and of every capability that is indexed, sorted.
+/// Read in chunks, like `rebuild`, so that it works at any size.
+pub async fn database_contents(
+    db: &DatabaseConnection,
+) -> anyhow::Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
+    let mut needs = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let rows = repo::needs::chunk_after(db, after, REBUILD_CHUNK).await?;
+        let Some(last) = rows.last().map(|n| n.id) else {
+            break;
+        };
+        after = last;
+        needs.extend(
+            rows.into_iter()
+                .map(|n| (n.external_id, u64::try_from(n.version).unwrap_or(0))),
+        );
+    }
+    let mut caps = Vec::new();
+    after = 0;
+    loop {
+        let rows = repo::capabilities::chunk_after(db, after, REBUILD_CHUNK).await?;
+        let Some(last) = rows.last().map(|c| c.id) else {
+            break;
+        };
+        after = last;
+        caps.extend(
+            rows.into_iter()
+                .filter(document::capability_is_indexed)
+                .map(|c| (c.external_id, u64::try_from(c.version).unwrap_or(0))),
+        );
+    }
+    needs.sort();
+    caps.sort();
+    Ok((needs, caps))
+}

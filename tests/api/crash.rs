@@ -77,6 +77,11 @@ on_both_backends! {
         std::fs::write(changed.join("needs.jsonl"), needs.replace("\"title\":\"", "\"title\":\"更新：")).unwrap();
         assert!(tdb.cli(&["import", changed.to_str().unwrap()]).status.success());
 
+        // While it is down the index lags, and `reindex --check` says so.
+        let lagging = tdb.cli(&["reindex", "--check"]);
+        assert_eq!(lagging.status.code(), Some(1), "{}", String::from_utf8_lossy(&lagging.stdout));
+        assert!(String::from_utf8_lossy(&lagging.stdout).contains("status=differs"));
+
         // Act: restart and let it catch up.
         let mut server = start_server(&tdb, &data_dir);
         let expected = database_contents(&tdb).await;
@@ -100,6 +105,9 @@ on_both_backends! {
         server.wait().unwrap();
         // Assert
         assert!(converged, "index did not converge to the database");
+        let check = tdb.cli(&["reindex", "--check"]);
+        let out = String::from_utf8_lossy(&check.stdout);
+        assert!(check.status.success() && out.contains("status=ok needs=1500"), "{out}");
         assert!(expected.0.iter().all(|(_, v)| *v == 2), "every need is at version 2");
         tdb.drop_database().await;
     }
