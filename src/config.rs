@@ -58,6 +58,17 @@ impl Config {
                  (cannot create the data directory; set --data-dir or DUIJIE_DATA_DIR to a writable folder)",
                 self.data_dir.display()
             )
-        })
+        })?;
+        // The index and (by default) the database are written here: say so
+        // at start rather than fail later on the first write.
+        let probe = self.data_dir.join(".duijie-write-check");
+        std::fs::write(&probe, b"ok")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "数据目录 {} 不可写（只读或磁盘已满）：{e}。请检查挂载与磁盘空间，或用 --data-dir 指定可写目录 (the data directory is not writable — read-only or full)",
+                    self.data_dir.display()
+                )
+            })
     }
 }

@@ -222,6 +222,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: &Config, url: &str, bind: &str, demo: bool) -> anyhow::Result<ExitCode> {
+    // The index lives in the data directory even when the database does not.
+    config.prepare_data_dir()?;
     let (db, taxonomy) = startup::open_database(url).await?;
     if demo {
         match demo::load_if_empty(&db, &taxonomy).await? {

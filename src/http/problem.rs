@@ -199,11 +199,48 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
+        // A full disk or a read-only data directory is the operator's to fix,
+        // and the client should know that nothing was saved.
+        let text = e.to_string();
+        if storage_is_full(&text) {
+            tracing::error!(error = %text, "storage full: write refused");
+            return Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "服务器存储空间已满，本次修改未保存；请稍后重试或联系管理员",
+                "the server's storage is full; nothing was saved, retry later or tell the operator",
+            );
+        }
+        if storage_is_read_only(&text) {
+            tracing::error!(error = %text, "storage read-only: write refused");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_read_only",
+                "数据存储当前只读，本次修改未保存；请联系管理员",
+                "the data store is read-only; nothing was saved, tell the operator",
+            );
+        }
         match e {
             DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Self::Unavailable(e),
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// SQLite `SQLITE_FULL`, PostgreSQL `53100 disk_full` / `could not extend
+/// file`, or the OS's ENOSPC, as they appear in driver messages.
+fn storage_is_full(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("database or disk is full")
+        || m.contains("no space left on device")
+        || m.contains("could not extend file")
+        || m.contains("disk full")
+}
+
+/// SQLite `SQLITE_READONLY` or a read-only file system.
+fn storage_is_read_only(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("attempt to write a readonly database") || m.contains("read-only file system")
 }
 
 /// A problem response for a bare status (used for errors raised outside the
@@ -314,3 +351,22 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_and_a_read_only_store_have_their_own_codes() {
+        let full = ApiError::from(DbErr::Custom(
+            "error returned from database: (code: 13) database or disk is full".into(),
+        ));
+        assert_eq!(full.code(), Some("storage_full"));
+        let ro = ApiError::from(DbErr::Custom(
+            "(code: 8) attempt to write a readonly database".into(),
+        ));
+        assert_eq!(ro.code(), Some("storage_read_only"));
+        let other = ApiError::from(DbErr::Custom("syntax error".into()));
+        assert_eq!(other.code(), None);
+    }
+}

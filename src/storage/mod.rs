@@ -53,6 +53,21 @@ async fn connect_with(
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
         });
+        // A connection handed back while still inside a transaction (a COMMIT
+        // or ROLLBACK that failed, e.g. on a full disk) would keep the write
+        // lock and block every later write: close it instead of reusing it.
+        opt.map_sqlx_sqlite_pool_opts(|p| {
+            p.after_release(|conn, _meta| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Connection as _;
+                    let in_transaction = conn.is_in_transaction();
+                    if in_transaction {
+                        tracing::warn!("SQLite connection released inside a transaction: closed");
+                    }
+                    Ok(!in_transaction)
+                })
+            })
+        });
     } else {
         opt.max_connections(16);
     }
