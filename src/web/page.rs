@@ -27,8 +27,11 @@ struct VisitorCsrf(String);
 /// Gives every visitor a CSRF token cookie (double-submit: the login form
 /// sends it back as a field, which another site cannot read or set).
 pub async fn visitor_csrf_cookie(mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), VISITOR_CSRF_COOKIE)
-        .filter(|v| v.len() >= 16 && v.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let existing = cookie(req.headers(), VISITOR_CSRF_COOKIE).filter(|v| {
+        v.len() >= 16
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
     let (token, fresh) = match existing {
         Some(t) => (t, false),
         None => (credentials::new_csrf_token(), true),
@@ -314,7 +317,9 @@ impl IntoResponse for PageError {
                 let page = ErrorPage {
                     layout: Layout {
                         title: "出错了".into(),
-                        active: "",
+                        // The viewer is not known here: the frame shows
+                        // neither a sign-in link nor a user.
+                        active: "error",
                         csrf: String::new(),
                         user: None,
                     },
