@@ -41,6 +41,8 @@ case "$backend" in
   *) echo "backend: sqlite | postgres" >&2; exit 2 ;;
 esac
 export DUIJIE_DATA_DIR="$data" DUIJIE_DATABASE_URL="$url"
+# The per-token rate limit would cap the measured rate of one token.
+export DUIJIE_TOKEN_RATE_PER_MINUTE=0
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true

@@ -51,6 +51,7 @@ impl Application {
                 taxonomy: Arc::new(crate::http::state::TaxonomyCell::new(taxonomy)),
                 search,
                 webhook_allow_private: false,
+                token_limiter: crate::http::rate_limit::TokenLimiter::from_env().map(Arc::new),
             },
             webhooks: crate::webhooks::WebhookConfig::default(),
         })

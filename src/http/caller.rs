@@ -168,6 +168,23 @@ async fn by_token(
         .await?
         .filter(|t| api_tokens::is_active(t, now))
         .ok_or_else(bad)?;
+    if let Some(wait) = state
+        .token_limiter
+        .as_ref()
+        .and_then(|l| l.check(t.id).err())
+    {
+        let secs = wait.as_secs().max(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("该 API 令牌请求过于频繁，请 {secs} 秒后再试"),
+            format!("too many requests with this API token; retry in {secs} s"),
+        )
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
+        ));
+    }
     let (user, role) = active_user(state, t.user_id).await?;
     if let Err(e) = api_tokens::touch(&state.db, &t, now).await {
         tracing::warn!(error = %e, token_id = t.id, "recording token use failed");

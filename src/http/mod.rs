@@ -9,6 +9,7 @@ pub mod caller;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod state;
 
 use axum::Router;

@@ -39,4 +39,6 @@ pub struct AppState {
     /// Webhook subscriptions may target internal addresses
     /// (`WebhookConfig::allow_private_targets`).
     pub webhook_allow_private: bool,
+    /// Requests per minute per API token (`None`: no limit).
+    pub token_limiter: Option<Arc<crate::http::rate_limit::TokenLimiter>>,
 }

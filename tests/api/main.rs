@@ -20,6 +20,7 @@ mod matching;
 mod matrix;
 mod permissions;
 mod problems;
+mod rate_limits;
 mod search;
 mod segmentation;
 mod staff_scopes;
