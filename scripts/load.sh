@@ -77,12 +77,24 @@ echo "# server ready after $(( $(date +%s) - t0 )) s"
 # records by id, needs to match.
 lists="$work/lists-$docs"
 mkdir -p "$lists"
-jq_id() { sed -n 's/.*"id": *"\([^"]*\)".*/\1/p'; }
-urlenc() { python3 -c 'import sys,urllib.parse;[print(urllib.parse.quote(l.strip())) for l in sys.stdin]'; }
-head -n 2000 "$corpus/needs.jsonl" | sed -n 's/.*"title": *"\([^"]*\)".*/\1/p' | cut -c1-24 | urlenc \
-  | awk '{print "/api/v1/search?kind=capability&q=" $0}' >"$lists/search"
-head -n 2000 "$corpus/capabilities.jsonl" | jq_id | awk '{print "/api/v1/capabilities/" $0}' >"$lists/read"
-head -n 500 "$corpus/needs.jsonl" | jq_id | awk '{print "/api/v1/needs/" $0 "/matches"}' >"$lists/match"
+python3 - "$corpus" "$lists" <<'PY'
+import json, sys, urllib.parse
+corpus, lists = sys.argv[1], sys.argv[2]
+def rows(name, n):
+    with open(f"{corpus}/{name}.jsonl", encoding="utf-8") as f:
+        for i, line in zip(range(n), f):
+            yield json.loads(line)
+with open(f"{lists}/search", "w") as out:
+    # Queries: the first words of need titles (12 characters).
+    for r in rows("needs", 2000):
+        out.write("/api/v1/search?kind=capability&q=" + urllib.parse.quote(r["title"][:12]) + "\n")
+with open(f"{lists}/read", "w") as out:
+    for r in rows("capabilities", 2000):
+        out.write(f"/api/v1/capabilities/{r['id']}\n")
+with open(f"{lists}/match", "w") as out:
+    for r in rows("needs", 500):
+        out.write(f"/api/v1/needs/{r['id']}/matches\n")
+PY
 
 run() { # name, lua, token, paths
   local name=$1 lua=$2 token=$3 paths=${4:-}

@@ -18,9 +18,14 @@ use tokio::net::TcpListener;
 /// loads it.
 pub async fn open_database(url: &str) -> anyhow::Result<(DatabaseConnection, Taxonomy)> {
     let db = storage::connect(url).await?;
+    // One process at a time: replicas may start together.
+    let lock = storage::schema_lock(&db).await?;
     storage::migrate(&db).await?;
     let base = Taxonomy::builtin().context("the shipped taxonomy.toml does not parse")?;
     repo::taxonomy::seed(&db, &base).await?;
+    if let Some(lock) = lock {
+        lock.commit().await?;
+    }
     let taxonomy = repo::taxonomy::load(&db).await?;
     Ok((db, taxonomy))
 }

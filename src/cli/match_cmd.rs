@@ -136,7 +136,6 @@ pub async fn run(
 pub async fn suggest(config: &Config, url: &str, top: usize) -> anyhow::Result<ExitCode> {
     use crate::storage::entities::capability;
     use crate::storage::repo::matches;
-    use sea_orm::TransactionTrait;
     let (db, taxonomy) = startup::open_database(url).await?;
     let index = open_current(config, &db).await?;
     let weights = Weights::load(&config.data_dir)?;
@@ -176,7 +175,7 @@ pub async fn suggest(config: &Config, url: &str, top: usize) -> anyhow::Result<E
             .filter_map(|r| Some((*internal.get(&r.capability.id)?, f64::from(r.score))))
             .collect();
         considered += pairs.len();
-        let txn = db.begin().await?;
+        let txn = crate::storage::begin_write(&db).await?;
         inserted += matches::insert_suggestions(&txn, n.id, &pairs, chrono::Utc::now()).await?;
         txn.commit().await?;
     }

@@ -3,15 +3,22 @@
 use crate::domain::Taxonomy;
 use crate::search::SearchService;
 use sea_orm::DatabaseConnection;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The taxonomy in use, replaced as a whole when an admin edits it.
 #[derive(Default)]
-pub struct TaxonomyCell(RwLock<Arc<Taxonomy>>);
+pub struct TaxonomyCell(RwLock<Arc<Taxonomy>>, AtomicU64);
 
 impl TaxonomyCell {
     pub fn new(t: Taxonomy) -> Self {
-        Self(RwLock::new(Arc::new(t)))
+        Self(RwLock::new(Arc::new(t)), AtomicU64::new(0))
+    }
+
+    /// Counts replacements (part of cache keys of results that depend on
+    /// the taxonomy, such as match rankings).
+    pub fn generation(&self) -> u64 {
+        self.1.load(Ordering::Acquire)
     }
 
     /// A snapshot: holders keep a consistent taxonomy for their whole request.
@@ -27,6 +34,7 @@ impl TaxonomyCell {
             Ok(mut g) => *g = Arc::new(t),
             Err(p) => *p.into_inner() = Arc::new(t),
         }
+        self.1.fetch_add(1, Ordering::AcqRel);
     }
 }
 

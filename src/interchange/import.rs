@@ -13,7 +13,7 @@ use crate::storage::repo::{self, Outcome};
 use anyhow::Context;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, IsTerminal};
@@ -425,7 +425,7 @@ async fn store_in_transaction<K: RecordKind>(
     db: &DatabaseConnection,
     records: &[(K::Valid, i64)],
 ) -> Result<Vec<Outcome>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let outcomes = K::store(&txn, records).await?;
     txn.commit().await?;
     Ok(outcomes)

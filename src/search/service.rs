@@ -8,6 +8,7 @@ use super::searcher::{self, SearchRequest, SearchResults};
 use super::store::{self, SearchIndex};
 use crate::matching::Weights;
 use sea_orm::DatabaseConnection;
+use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -40,7 +41,15 @@ struct Inner {
     position: AtomicI64,
     /// Match re-ranking weights in use.
     weights: RwLock<Arc<Weights>>,
+    /// Recent results (searches, rankings), keyed by the request and the
+    /// change-log position the index reflects: any change to the index
+    /// moves the position, so a cached result is never older than the index.
+    results: quick_cache::sync::Cache<String, Arc<dyn Any + Send + Sync>>,
 }
+
+/// Cached results kept at most (a few MB: a page of hits or twenty ranked
+/// matches each).
+const RESULT_CACHE_ENTRIES: usize = 2048;
 
 #[derive(Clone)]
 pub struct SearchService {
@@ -66,6 +75,7 @@ impl SearchService {
                     tracing::warn!(error = %e, "cannot read trained weights; using the shipped ones");
                     Weights::builtin().unwrap_or_else(|_| unreachable_weights())
                 }))),
+                results: quick_cache::sync::Cache::new(RESULT_CACHE_ENTRIES),
             }),
         };
         tokio::spawn(service.clone().run_indexer(db, data_dir.to_owned()));
@@ -102,8 +112,34 @@ impl SearchService {
     }
 
     pub async fn search(&self, req: SearchRequest) -> Result<SearchResults, SearchError> {
-        self.run(move |index, analyzer| searcher::search(index, analyzer, &req))
-            .await
+        // The request's every part (text, filters, visibility, page) is in
+        // the key, so callers who see different records never share a result.
+        let key = format!("search|{req:?}");
+        self.run_cached(key, move |index, analyzer| {
+            searcher::search(index, analyzer, &req)
+        })
+        .await
+    }
+
+    /// `run`, answered from the result cache when the same `key` was
+    /// computed on the index as it is now. `key` must name everything the
+    /// result depends on besides the index.
+    pub async fn run_cached<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: String,
+        work: impl FnOnce(&SearchIndex, &Analyzer) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, SearchError> {
+        // Read before the work: a result computed on a newer index is only
+        // ever filed under an older position, which no later request uses.
+        let key = format!("{}|{key}", self.position());
+        if let Some(hit) = self.inner.results.get(&key)
+            && let Some(value) = hit.downcast_ref::<T>()
+        {
+            return Ok(value.clone());
+        }
+        let value = self.run(work).await?;
+        self.inner.results.insert(key, Arc::new(value.clone()));
+        Ok(value)
     }
 
     /// Runs blocking index work (a search, a ranking) on the blocking pool,

@@ -15,7 +15,10 @@ pub mod repo;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use std::time::Duration;
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -89,6 +92,31 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("数据库迁移失败 / applying migrations failed")
 }
 
+/// Serializes schema work (migrations, seeding the taxonomy) between
+/// processes: replicas started together on one PostgreSQL database would
+/// otherwise apply the same migration at once, and all but one fail to start
+/// (`duplicate key value violates unique constraint`). Holds a
+/// transaction-scoped advisory lock on one connection of the pool until the
+/// returned transaction is committed or dropped; the schema work runs on the
+/// pool's other connections meanwhile. `None` on SQLite (one process).
+pub async fn schema_lock(
+    db: &DatabaseConnection,
+) -> anyhow::Result<Option<sea_orm::DatabaseTransaction>> {
+    use sea_orm::{ConnectionTrait, Statement};
+    if !is_postgres(db) {
+        return Ok(None);
+    }
+    let txn = crate::storage::begin_write(db).await?;
+    txn.execute_raw(Statement::from_string(
+        DbBackend::Postgres,
+        // language=PostgreSQL
+        "SELECT pg_advisory_xact_lock(7130519)",
+    ))
+    .await
+    .context("cannot take the schema lock")?;
+    Ok(Some(txn))
+}
+
 pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
@@ -110,6 +138,19 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (IMMEDIATE), so that waiting for another writer goes through
+/// the busy timeout; a deferred transaction that reads first and writes
+/// later fails at once with "database is locked" when another connection
+/// wrote in between. Elsewhere it is a plain `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 #[cfg(test)]

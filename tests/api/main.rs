@@ -21,6 +21,7 @@ mod matrix;
 mod permissions;
 mod problems;
 mod rate_limits;
+mod replicas;
 mod search;
 mod segmentation;
 mod staff_scopes;

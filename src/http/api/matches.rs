@@ -98,9 +98,18 @@ async fn rank_for_need(
         .ok_or_else(|| ApiError::not_found("技术需求", "need", id))?;
     let profile = Profile::from_model(&need);
     let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
+    // The need was checked visible above; its ranking depends on the need
+    // (id, version), the options, the weights and the taxonomy.
+    let key = format!(
+        "need-matches|{}|{}|{opts:?}|{}|{}",
+        need.external_id,
+        need.version,
+        weights.version,
+        state.taxonomy.generation()
+    );
     Ok(state
         .search
-        .run(move |index, analyzer| {
+        .run_cached(key, move |index, analyzer| {
             Matcher {
                 analyzer,
                 taxonomy: &taxonomy,
@@ -167,9 +176,17 @@ pub async fn capability_matches(
         .ok_or_else(|| ApiError::not_found("科研能力", "capability", &id))?;
     let profile = Profile::from_capability(&cap);
     let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
+    // Ranked needs are filtered by the caller's visibility: it is in the key.
+    let key = format!(
+        "capability-matches|{}|{}|{opts:?}|{visibility:?}|{}|{}",
+        cap.external_id,
+        cap.version,
+        weights.version,
+        state.taxonomy.generation()
+    );
     let results = state
         .search
-        .run(move |index, analyzer| {
+        .run_cached(key, move |index, analyzer| {
             Matcher {
                 analyzer,
                 taxonomy: &taxonomy,

@@ -36,7 +36,7 @@ pub async fn create(
     a: &NewAgreement<'_>,
     now: DateTime<Utc>,
 ) -> Result<Model, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let t = a.terms;
     let saved = agreement::ActiveModel {
         match_id: Set(Some(a.match_id)),
@@ -117,7 +117,7 @@ pub async fn change_status(
     c: &StatusChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<Edit<Model>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let mut update = Agreement::update_many()
         .col_expr(Column::Status, Expr::value(c.to.as_str()))
         .col_expr(Column::UpdatedAt, Expr::value(now))

@@ -146,7 +146,7 @@ pub async fn create(
     owner_user_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Model, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let ext = c.posting.external_id.as_str();
     let mut a = capability::ActiveModel {
         external_id: Set(ext.to_owned()),
@@ -190,7 +190,7 @@ pub async fn update(
     row.write_into(&mut a);
     a.updated_at = Set(now);
     a.version = Set(version);
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let done = CapEntity::update_many()
         .set(a)
         .filter(Column::Id.eq(current.id))

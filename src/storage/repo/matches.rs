@@ -202,7 +202,7 @@ pub async fn create(
     m: &NewMatch<'_>,
     now: DateTime<Utc>,
 ) -> Result<match_::Model, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let saved = match_::ActiveModel {
         need_id: Set(m.need_id),
         capability_id: Set(m.capability_id),
@@ -290,7 +290,7 @@ pub async fn transition(
         actor_user_id,
         note,
     } = *t;
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     // The first statement writes, so SQLite takes the write lock before
     // reading anything (no stale snapshot to upgrade).
     let done = match_::Entity::update_many()
@@ -421,7 +421,7 @@ pub async fn express_interest(
             recorded: false,
         });
     }
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let inserted = interest::Entity::insert(interest::ActiveModel {
         match_id: Set(matched.id),
         side: Set(side.to_owned()),

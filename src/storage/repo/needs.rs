@@ -148,7 +148,7 @@ pub async fn create(
     org_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Model, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let ext = n.posting.external_id.as_str();
     let mut a = need::ActiveModel {
         external_id: Set(ext.to_owned()),
@@ -226,7 +226,7 @@ async fn apply(
     let version = current.version + 1;
     a.updated_at = Set(now);
     a.version = Set(version);
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     let done = NeedEntity::update_many()
         .set(a)
         .filter(Column::Id.eq(current.id))

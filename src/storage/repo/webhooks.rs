@@ -287,7 +287,7 @@ pub async fn delete(
     id: i64,
     owner: Owner,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     if get_owned(&txn, id, owner).await?.is_none() {
         txn.rollback().await?;
         return Ok(false);
@@ -387,7 +387,7 @@ pub async fn record_attempt(
     db: &(impl ConnectionTrait + TransactionTrait),
     a: &Attempt,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::storage::begin_write(db).await?;
     webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
         outbox_id: Set(a.outbox_id),
         attempt: Set(a.attempt),
