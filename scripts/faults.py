@@ -310,30 +310,37 @@ def case_pg_restart():
                                        timeout=30)
                 answers.append((down.is_set(), st, ctype))
                 if st == 201:
-                    acked.append(body["need"]["id"])
+                    acked.append(body["id"])
                 time.sleep(0.02)
 
-        t = threading.Thread(target=load)
-        t.start()
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
         time.sleep(2)
         subprocess.run(["pg_ctlcluster", "15", "main", "stop", "-m", "fast"], check=True)
+        # Down only once the server no longer answers at all.
+        wait_until(lambda: subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 2,
+                   30, 0.1)
         down.set()
-        time.sleep(12)
-        subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
+        time.sleep(15)
         down.clear()
+        subprocess.run(["pg_ctlcluster", "15", "main", "start"], check=True)
         back_at = time.time()
         recovered = wait_until(lambda: call("GET", f"{server.base}/readyz")[0] == 200, 60, 0.5)
         took = time.time() - back_at
         time.sleep(2)
         stop.set()
-        t.join()
+        for t in threads:
+            t.join()
         server.stop()
         during = [a for a in answers if a[0]]
         problem_503 = [a for a in during if a[1] == 503 and "problem+json" in a[2]]
         stored = set(psql("SELECT external_id FROM needs", env.db).split())
         missing = [i for i in acked if i not in stored]
         ok = recovered and during and len(problem_503) == len(during) and not missing
-        return ok, (f"while down {len(problem_503)}/{len(during)} answers were 503 problem+json; "
+        others = sorted({(st, ct.split(";")[0]) for _, st, ct in during if st != 503})
+        return ok, (f"while down {len(problem_503)}/{len(during)} answers were 503 problem+json"
+                    f"{f' (others: {others})' if others else ''}; "
                     f"recovered in {took:.1f}s without restart; {len(acked)} acknowledged writes, "
                     f"{len(missing)} missing")
     finally:

@@ -41,7 +41,7 @@ async fn connect_with(
     let mut opt = ConnectOptions::new(url.to_owned());
     opt.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
         // An in-memory database exists per connection: one connection only.
         if url.contains(":memory:") || url.contains("mode=memory") {
