@@ -130,18 +130,24 @@ pub fn parse_registration_no(field: &str, value: &str) -> Result<String, FieldEr
 /// digits, `-`, `_` and `.`.
 pub fn parse_item_code(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
+    // Codes end up as a path segment (`/api/v1/alliances/{code}`); "." and
+    // ".." would be normalized away by every client, leaving the record
+    // unreachable, so a code needs at least one character that is not a dot.
     let ok = !v.is_empty()
         && v.len() <= 32
         && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && v.bytes().any(|b| b != b'.');
     if ok {
         Ok(v.to_owned())
     } else {
         Err(FieldError::new(
             field,
             "invalid_code",
-            format!("编号“{v}”无效：应为 1–32 位字母、数字、-、_ 或 ."),
-            format!("'{v}' is not a valid code: 1–32 letters, digits, '-', '_' or '.'"),
+            format!("编号“{v}”无效：应为 1–32 位字母、数字、-、_ 或 .，且不能只有 ."),
+            format!(
+                "'{v}' is not a valid code: 1–32 letters, digits, '-', '_' or '.', not only dots"
+            ),
         ))
     }
 }
@@ -373,5 +379,8 @@ mod tests {
         assert!(parse_item_code("code", "").is_err());
         assert!(parse_item_code("code", "有 空格").is_err());
         assert!(parse_item_code("code", &"x".repeat(33)).is_err());
+        assert!(parse_item_code("code", ".").is_err());
+        assert!(parse_item_code("code", "..").is_err());
+        assert!(parse_item_code("code", "v1.2").is_ok());
     }
 }

@@ -50,8 +50,11 @@ pub struct TermView {
 /// 新增或修改分类代码（仅系统管理员）· Add or change a code (admins only).
 #[utoipa::path(put, path = "/api/v1/taxonomy/{kind}/{code}", tag = "taxonomy", request_body = TermInput,
     params(("kind" = String, Path, description = "field | cooperation | tier"), ("code" = String, Path)),
+    security(("api_token" = []), ("session_cookie" = [])),
     responses((status = 200, body = TermView), (status = 401, body = crate::http::problem::Problem),
-        (status = 403, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
+        (status = 403, body = crate::http::problem::Problem),
+        (status = 404, description = "No such taxonomy kind", body = crate::http::problem::Problem),
+        (status = 422, body = crate::http::problem::Problem)))]
 pub async fn upsert(
     State(state): State<AppState>,
     RequireUser(a): RequireUser,

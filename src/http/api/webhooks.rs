@@ -116,6 +116,7 @@ fn check_url(url: &str, errors: &mut ValidationErrors) {
 
 /// 创建 Webhook 订阅 · Subscribe a URL to events.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
+    security(("api_token" = []), ("session_cookie" = [])),
     responses((status = 201, body = WebhookView), (status = 401, body = crate::http::problem::Problem),
         (status = 403, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)))]
 pub async fn create(
@@ -216,7 +217,9 @@ pub struct WebhookList {
 
 /// Webhook 订阅列表 · The subscriptions the caller manages.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
-    responses((status = 200, body = WebhookList), (status = 401, body = crate::http::problem::Problem)))]
+    security(("api_token" = []), ("session_cookie" = [])),
+    responses((status = 200, body = WebhookList), (status = 401, body = crate::http::problem::Problem),
+        (status = 403, body = crate::http::problem::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     RequireUser(a): RequireUser,
@@ -233,7 +236,9 @@ pub async fn list(
 /// 删除 Webhook 订阅 · Delete a subscription (and its pending deliveries and log).
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = crate::http::problem::Problem)))]
+    security(("api_token" = []), ("session_cookie" = [])),
+    responses((status = 204), (status = 401, body = crate::http::problem::Problem),
+        (status = 403, body = crate::http::problem::Problem), (status = 404, body = crate::http::problem::Problem)))]
 pub async fn remove(
     State(state): State<AppState>,
     RequireUser(a): RequireUser,
@@ -274,7 +279,9 @@ pub struct DeliveryView {
 /// 投递记录 · The delivery log of one subscription, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = i64, Path), DeliveryParams),
-    responses((status = 200, body = PageOf<DeliveryView>), (status = 404, body = crate::http::problem::Problem)))]
+    security(("api_token" = []), ("session_cookie" = [])),
+    responses((status = 200, body = PageOf<DeliveryView>), (status = 401, body = crate::http::problem::Problem),
+        (status = 403, body = crate::http::problem::Problem), (status = 404, body = crate::http::problem::Problem)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     RequireUser(a): RequireUser,
