@@ -31,7 +31,7 @@ if ! command -v schemathesis >/dev/null 2>&1 \
   pip install -q "schemathesis==$ST_VERSION"
 fi
 
-bin=target/debug/duijie
+bin="${CARGO_TARGET_DIR:-target}/debug/duijie"
 [ -x "$bin" ] || cargo build -q
 dir=$(mktemp -d)
 out="$dir/reports"
