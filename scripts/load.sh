@@ -111,7 +111,12 @@ run() { # name, lua, token, paths
     "$(grep -c 'server error' "$data/wrk-$name.err" || true)"
 }
 
-run search rotate.lua "" "$lists/search"
-run match rotate.lua "$staff_token" "$lists/match"
-run read rotate.lua "" "$lists/read"
-run write post_need.lua "$ent_token"
+# LOAD_ENDPOINTS picks some of them (default: all, in this order).
+for endpoint in ${LOAD_ENDPOINTS:-search match read write}; do
+  case "$endpoint" in
+    search) run search rotate.lua "" "$lists/search" ;;
+    match) run match rotate.lua "$staff_token" "$lists/match" ;;
+    read) run read rotate.lua "" "$lists/read" ;;
+    write) run write post_need.lua "$ent_token" ;;
+  esac
+done
