@@ -277,7 +277,10 @@ def case_webhook_kill():
             st, _, _ = call("POST", f"{server.base}/api/v1/matches/{m['id']}/transitions",
                             {"to": "shortlisted", "version": m["version"]}, staff)
             acked += st == 200
-        # Deliveries take a second each: most are still queued, one in flight.
+        # Deliveries take a second each: kill once some have arrived, while
+        # one is in flight and most are still queued.
+        wait_until(lambda: len(receiver.seen) >= 2, 30, 0.05)
+        time.sleep(0.5)
         before = len(receiver.seen)
         server.kill9()
         server = Server(env, DUIJIE_WEBHOOK_ALLOW_PRIVATE=1)
