@@ -5,9 +5,10 @@ use super::WebState;
 use super::client::Problem;
 use super::format::{Names, date};
 use super::forms::{
-    ApiMatches, Choice, Conflict, FormErrors, InterestForm, InterestResult, MatchCard, PostingForm,
+    ApiMatches, Choice, Conflict, FormErrors, Interest, InterestForm, MatchCard, PostingForm,
     PostingPage, RawForm, Subject, TRL_LEVELS, best_choice, capability_status_label, done_message,
     enc, kind_label, may_offer_edit, need_choice, org_options, own_org, refusal_status,
+    send_interest,
 };
 use super::page::{Layout, PageError, PageResult, Viewer, render, render_status, see_other};
 use crate::domain::permissions;
@@ -20,7 +21,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -174,13 +175,6 @@ async fn show(
     render(&capability_page(&v, &s, &id, &q, None).await?)
 }
 
-#[derive(Serialize)]
-struct CapabilityInterestBody {
-    need_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-}
-
 /// `POST /capabilities/{id}/interest`: an enterprise member asks for an
 /// introduction on behalf of one of their organization's needs.
 async fn interest(
@@ -189,49 +183,9 @@ async fn interest(
     Path(id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let f = RawForm::parse(&body)?;
-    v.check_csrf(&f.csrf())?;
-    if v.user.is_none() {
-        // Back to the record page after signing in (the form address
-        // itself only takes posts).
-        return Err(PageError::SignIn(format!("/capabilities/{}", enc(&id))));
-    }
-    let form = InterestForm {
-        chosen: f.get("need_id").trim().to_owned(),
-        note: f.get("note"),
-        errors: FormErrors::default(),
-    };
-    let sent = CapabilityInterestBody {
-        need_id: form.chosen.clone(),
-        note: Some(form.note.trim().to_owned()).filter(|n| !n.is_empty()),
-    };
-    let answer: Result<InterestResult, Problem> = v
-        .api
-        .send(
-            Method::POST,
-            &format!("/api/v1/capabilities/{}/interest", enc(&id)),
-            &sent,
-        )
-        .await;
-    match answer {
-        Ok(r) => Ok(see_other(&format!(
-            "/capabilities/{}?done={}",
-            enc(&id),
-            if r.recorded {
-                "interest"
-            } else {
-                "interest_again"
-            }
-        ))),
-        Err(p) if p.status == StatusCode::NOT_FOUND || p.status == StatusCode::UNAUTHORIZED => {
-            Err(p.into())
-        }
-        Err(p) => {
-            let status = p.status;
-            let form = InterestForm {
-                errors: FormErrors::from_problem(&p),
-                ..form
-            };
+    match send_interest(&v, "capabilities", &id, "need_id", &body).await? {
+        Interest::Sent(redirect) => Ok(redirect),
+        Interest::Refused(status, form) => {
             let page = capability_page(&v, &s, &id, &ShowParams::default(), Some(form)).await?;
             render_status(status, &page)
         }

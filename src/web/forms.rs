@@ -791,8 +791,77 @@ pub struct InterestForm {
 
 /// What `POST …/interest` answers (only what the page needs).
 #[derive(Deserialize)]
-pub struct InterestResult {
-    pub recorded: bool,
+struct InterestResult {
+    recorded: bool,
+}
+
+/// What became of an interest form.
+pub enum Interest {
+    /// Recorded (or recorded before): the redirect back to the record page.
+    Sent(axum::response::Response),
+    /// Refused with this status: show the record page again with the form
+    /// as typed and the API's messages.
+    Refused(StatusCode, InterestForm),
+}
+
+/// Posts an interest form of the record `collection/id` (`needs` or
+/// `capabilities`) to the API. `own_field` names the caller's own record
+/// in the form and in the API body (`capability_id` on a need page,
+/// `need_id` on a capability page).
+pub async fn send_interest(
+    v: &Viewer,
+    collection: &str,
+    id: &str,
+    own_field: &str,
+    body: &Bytes,
+) -> Result<Interest, PageError> {
+    let f = RawForm::parse(body)?;
+    v.check_csrf(&f.csrf())?;
+    let record = format!("/{collection}/{}", enc(id));
+    if v.user.is_none() {
+        // Back to the record page after signing in (the form address
+        // itself only takes posts).
+        return Err(PageError::SignIn(record));
+    }
+    let form = InterestForm {
+        chosen: f.get(own_field).trim().to_owned(),
+        note: f.get("note"),
+        errors: FormErrors::default(),
+    };
+    let mut sent = serde_json::Map::new();
+    sent.insert(own_field.to_owned(), form.chosen.clone().into());
+    let note = form.note.trim();
+    if !note.is_empty() {
+        sent.insert("note".to_owned(), note.into());
+    }
+    let answer: Result<InterestResult, Problem> = v
+        .api
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1{record}/interest"),
+            &sent,
+        )
+        .await;
+    match answer {
+        Ok(r) => Ok(Interest::Sent(super::page::see_other(&format!(
+            "{record}?done={}",
+            if r.recorded {
+                "interest"
+            } else {
+                "interest_again"
+            }
+        )))),
+        Err(p) if p.status == StatusCode::NOT_FOUND || p.status == StatusCode::UNAUTHORIZED => {
+            Err(p.into())
+        }
+        Err(p) => Ok(Interest::Refused(
+            p.status,
+            InterestForm {
+                errors: FormErrors::from_problem(&p),
+                ..form
+            },
+        )),
+    }
 }
 
 /// Confirmations after a redirect (`?done=…`).

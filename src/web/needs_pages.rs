@@ -5,10 +5,10 @@ use super::WebState;
 use super::client::Problem;
 use super::format::{Names, date};
 use super::forms::{
-    ApiMatches, ApiProviders, Choice, Conflict, FormErrors, InterestForm, InterestResult,
-    MatchCard, PostingForm, PostingPage, RawForm, Subject, TRL_LEVELS, best_choice,
-    capability_choice, done_message, enc, may_offer_edit, need_status_label, org_options, own_org,
-    refusal_status, wan,
+    ApiMatches, ApiProviders, Choice, Conflict, FormErrors, Interest, InterestForm, MatchCard,
+    PostingForm, PostingPage, RawForm, Subject, TRL_LEVELS, best_choice, capability_choice,
+    done_message, enc, may_offer_edit, need_status_label, org_options, own_org, refusal_status,
+    send_interest, wan,
 };
 use super::page::{Layout, PageError, PageResult, Viewer, render, render_status, see_other};
 use crate::domain::permissions;
@@ -21,7 +21,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -255,13 +255,6 @@ async fn show(
     render(&need_page(&v, &s, &id, &q, None).await?)
 }
 
-#[derive(Serialize)]
-struct NeedInterestBody {
-    capability_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-}
-
 /// `POST /needs/{id}/interest`: a researcher asks for an introduction on
 /// behalf of one of their institution's capabilities.
 async fn interest(
@@ -270,49 +263,9 @@ async fn interest(
     Path(id): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let f = RawForm::parse(&body)?;
-    v.check_csrf(&f.csrf())?;
-    if v.user.is_none() {
-        // Back to the record page after signing in (the form address
-        // itself only takes posts).
-        return Err(PageError::SignIn(format!("/needs/{}", enc(&id))));
-    }
-    let form = InterestForm {
-        chosen: f.get("capability_id").trim().to_owned(),
-        note: f.get("note"),
-        errors: FormErrors::default(),
-    };
-    let sent = NeedInterestBody {
-        capability_id: form.chosen.clone(),
-        note: Some(form.note.trim().to_owned()).filter(|n| !n.is_empty()),
-    };
-    let answer: Result<InterestResult, Problem> = v
-        .api
-        .send(
-            Method::POST,
-            &format!("/api/v1/needs/{}/interest", enc(&id)),
-            &sent,
-        )
-        .await;
-    match answer {
-        Ok(r) => Ok(see_other(&format!(
-            "/needs/{}?done={}",
-            enc(&id),
-            if r.recorded {
-                "interest"
-            } else {
-                "interest_again"
-            }
-        ))),
-        Err(p) if p.status == StatusCode::NOT_FOUND || p.status == StatusCode::UNAUTHORIZED => {
-            Err(p.into())
-        }
-        Err(p) => {
-            let status = p.status;
-            let form = InterestForm {
-                errors: FormErrors::from_problem(&p),
-                ..form
-            };
+    match send_interest(&v, "needs", &id, "capability_id", &body).await? {
+        Interest::Sent(redirect) => Ok(redirect),
+        Interest::Refused(status, form) => {
             let page = need_page(&v, &s, &id, &ShowParams::default(), Some(form)).await?;
             render_status(status, &page)
         }
