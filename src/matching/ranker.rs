@@ -17,6 +17,7 @@ use crate::search::Kind;
 use crate::search::analyzer::{Analyzer, Mode};
 use crate::search::store::SearchIndex;
 use crate::search::synonyms::Synonyms;
+use crate::search::visible::VisibleOnly;
 use crate::storage::entities::{capability, need};
 use crate::storage::lists;
 use serde::Serialize;
@@ -227,7 +228,6 @@ impl Matcher<'_> {
     ) -> anyhow::Result<Vec<Ranked>> {
         let f = index.fields;
         let searcher = index.kind(target).reader.searcher();
-        let filter = crate::search::searcher::visibility_clause(&f, visibility);
         let mut idf = Idf::new(&searcher, f.text);
         let need_terms = TermTable::build(self.analyzer, &need.texts());
         let qw = &self.weights.query;
@@ -291,12 +291,6 @@ impl Matcher<'_> {
          -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
             let mut all: Vec<(Occur, Box<dyn Query>)> =
                 vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
-            if let Some(fq) = &filter {
-                all.push((
-                    Occur::Must,
-                    Box::new(tantivy::query::ConstScoreQuery::new(fq.box_clone(), 0.0)),
-                ));
-            }
             if let Some(ids) = within {
                 let terms = ids.iter().map(|id| Term::from_field_text(f.id, id));
                 all.push((
@@ -315,6 +309,8 @@ impl Matcher<'_> {
             } else {
                 Box::new(BooleanQuery::new(all))
             };
+            // Visibility wraps the query: the disjunction stays prunable.
+            let query = VisibleOnly::wrap(query, visibility);
             searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())
         };
         // First pass: on a large index, a short query of the most distinctive

@@ -43,9 +43,27 @@ fn is_word_char(c: char) -> bool {
         c.is_ascii_alphanumeric()
     } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c) {
         true
+    } else if is_common_punctuation(c) {
+        // Chinese text has a ，or 。 every few words: answer without the table.
+        false
     } else {
         c.is_alphanumeric()
     }
+}
+
+/// General punctuation (— “ ” …), CJK punctuation (、。「」《》 but not 〇)
+/// and full-width punctuation (，：；（）！？): none of them is alphanumeric.
+fn is_common_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2000}'..='\u{206F}'
+            | '\u{3000}'..='\u{3006}'
+            | '\u{3008}'..='\u{3020}'
+            | '\u{FF01}'..='\u{FF0F}'
+            | '\u{FF1A}'..='\u{FF20}'
+            | '\u{FF3B}'..='\u{FF40}'
+            | '\u{FF5B}'..='\u{FF65}'
+    )
 }
 
 pub struct Analyzer {
@@ -54,6 +72,9 @@ pub struct Analyzer {
     stop_words: FxHashSet<String>,
     /// Longest stop word in bytes: longer tokens skip the lookup.
     stop_max_len: usize,
+    /// Bit per first character (below U+10000) that some stop word starts
+    /// with: most technical terms start with none of them and skip hashing.
+    stop_first: Vec<u64>,
 }
 
 static SHARED: LazyLock<Arc<Analyzer>> = LazyLock::new(|| Arc::new(Analyzer::build()));
@@ -74,15 +95,38 @@ impl Analyzer {
             .map(|w| normalize(w).text.into_owned())
             .collect();
         let stop_max_len = stop_words.iter().map(String::len).max().unwrap_or(0);
+        let mut stop_first = vec![0u64; 0x10000 / 64];
+        for w in &stop_words {
+            match w.chars().next().map(u32::from) {
+                Some(cp) if cp < 0x10000 => stop_first[cp as usize >> 6] |= 1 << (cp & 63),
+                // A stop word outside the table: every token is looked up.
+                Some(_) => stop_first.iter_mut().for_each(|b| *b = u64::MAX),
+                None => {}
+            }
+        }
         Analyzer {
             jieba,
             stop_words,
             stop_max_len,
+            stop_first,
         }
     }
 
     pub fn is_stop_word(&self, normalized: &str) -> bool {
         self.stop_words.contains(normalized)
+    }
+
+    /// `is_stop_word` for the indexing hot path: length and first-character
+    /// checks before hashing.
+    fn is_stop_token(&self, word: &str) -> bool {
+        if word.len() > self.stop_max_len {
+            return false;
+        }
+        let Some(cp) = word.chars().next().map(u32::from) else {
+            return false;
+        };
+        let candidate = cp >= 0x10000 || self.stop_first[cp as usize >> 6] & (1 << (cp & 63)) != 0;
+        candidate && self.stop_words.contains(word)
     }
 
     /// Calls `emit(term_text, from, to)` for every indexable term of `text`.
@@ -96,7 +140,7 @@ impl Analyzer {
         let mut keep = |word: &str, from: usize, to: usize| {
             if word.len() <= MAX_TOKEN_BYTES
                 && word.chars().any(is_word_char)
-                && (word.len() > self.stop_max_len || !self.stop_words.contains(word))
+                && !self.is_stop_token(word)
             {
                 emit(
                     word,

@@ -8,6 +8,7 @@
 //! | `store` | index folders, the current build, opening an index |
 //! | `indexer` | following the change log; full rebuilds |
 //! | `searcher`, `highlight` | queries, filters, facets, snippets |
+//! | `visible` | confidentiality inside the search, keeping top-k pruning |
 //! | `service` | the per-process service: current index, indexer task, bounded searches |
 
 pub mod analyzer;
@@ -22,6 +23,7 @@ pub mod service;
 pub mod store;
 pub mod synonyms;
 pub mod tokenizer;
+pub mod visible;
 
 pub use document::Kind;
 pub use service::{SearchError, SearchService};

@@ -2,7 +2,8 @@
 //!
 //! The text part of a query is a disjunction of term queries over one field,
 //! which tantivy's top-k collector prunes with block-max WAND. Filters are
-//! separate required clauses that score nothing. Hits, counts and facets are
+//! separate required clauses that score nothing; visibility wraps the query
+//! (a required clause would turn the pruning off). Hits, counts and facets are
 //! taken from the best [`WINDOW`] matches; `total_is_lower_bound` says when
 //! there are more (counting every match of a broad OR query would cost a full
 //! scan on every request).
@@ -13,6 +14,7 @@ use super::highlight;
 use super::schema::Fields;
 use super::store::SearchIndex;
 use super::synonyms::{Expansion, Synonyms};
+use super::visible::VisibleOnly;
 use crate::domain::access::Visibility;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -170,7 +172,7 @@ impl TextQuery {
     }
 }
 
-fn filter_clauses(f: &Fields, filters: &Filters, visibility: Visibility) -> Vec<Box<dyn Query>> {
+fn filter_clauses(f: &Fields, filters: &Filters) -> Vec<Box<dyn Query>> {
     let exact = |field, value: &str| -> Box<dyn Query> {
         Box::new(TermQuery::new(
             Term::from_field_text(field, value),
@@ -195,34 +197,7 @@ fn filter_clauses(f: &Fields, filters: &Filters, visibility: Visibility) -> Vec<
             Bound::Unbounded,
         )));
     }
-    if let Some(v) = visibility_clause(f, visibility) {
-        out.push(v);
-    }
     out
-}
-
-/// The clause restricting results to what `visibility` allows (None: all).
-pub fn visibility_clause(f: &Fields, visibility: Visibility) -> Option<Box<dyn Query>> {
-    let public = || -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_u64(f.public, 1),
-            IndexRecordOption::Basic,
-        ))
-    };
-    match visibility {
-        Visibility::All => None,
-        Visibility::Public => Some(public()),
-        Visibility::PublicAndOrg(org) => Some(Box::new(BooleanQuery::new(vec![
-            (Occur::Should, public()),
-            (
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_i64(f.org_id, org),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ]))),
-    }
 }
 
 /// Runs a search on the index of `req.kind`. Blocking: call it off the async runtime.
@@ -234,7 +209,7 @@ pub fn search(
     let f = index.fields;
     let searcher = index.kind(req.kind).reader.searcher();
     let text = TextQuery::analyze(analyzer, &req.q);
-    let filters = filter_clauses(&f, &req.filters, req.visibility);
+    let filters = filter_clauses(&f, &req.filters);
     let browsing = req.q.trim().is_empty();
     if text.is_empty() && !browsing {
         // Only stop words, punctuation or emoji: nothing to look for.
@@ -252,8 +227,10 @@ pub fn search(
     } else {
         text.to_query(&f)
     };
+    // Visibility wraps the whole query rather than adding a clause, so that
+    // an unfiltered search stays a prunable disjunction (see `visible`).
     let query: Box<dyn Query> = if filters.is_empty() {
-        text_query
+        VisibleOnly::wrap(text_query, req.visibility)
     } else {
         let mut clauses = vec![(Occur::Must, text_query)];
         clauses.extend(filters.into_iter().map(|q| {
@@ -262,7 +239,7 @@ pub fn search(
                 Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
             )
         }));
-        Box::new(BooleanQuery::new(clauses))
+        VisibleOnly::wrap(Box::new(BooleanQuery::new(clauses)), req.visibility)
     };
     let window = WINDOW;
     let top = searcher.search(&*query, &TopDocs::with_limit(window).order_by_score())?;
