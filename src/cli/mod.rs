@@ -136,6 +136,9 @@ pub enum Command {
         /// 复用上次的数据库和索引（只测其后的项目）· Reuse the last run's database and index.
         #[arg(long)]
         reuse: bool,
+        /// 匹配使用指定的权重文件 · Match with this weights file instead of the shipped one.
+        #[arg(long)]
+        weights: Option<PathBuf>,
     },
     /// 生成合成语料（基准测试用，同一种子同样的字节）· Generate a synthetic corpus.
     Gen {
@@ -200,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             queries,
             dir,
             reuse,
+            weights,
         } => {
             crate::bench::run(crate::bench::BenchSpec {
                 docs,
@@ -208,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_url: config.database_url.clone(),
                 queries,
                 reuse,
+                weights,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

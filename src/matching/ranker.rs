@@ -15,6 +15,7 @@ use crate::domain::access::Visibility;
 use crate::domain::{Taxonomy, TermKind};
 use crate::search::Kind;
 use crate::search::analyzer::{Analyzer, Mode};
+use crate::search::pool::score_pool;
 use crate::search::store::SearchIndex;
 use crate::search::synonyms::Synonyms;
 use crate::search::visible::VisibleOnly;
@@ -158,26 +159,6 @@ pub struct Matcher<'a> {
     pub weights: &'a Weights,
 }
 
-/// External ids of hits, from the `id` fast field (no stored-document reads).
-fn ids_of(
-    searcher: &tantivy::Searcher,
-    hits: &[(f32, tantivy::DocAddress)],
-) -> tantivy::Result<Vec<String>> {
-    let mut out = Vec::with_capacity(hits.len());
-    let mut buf = String::new();
-    for (_, a) in hits {
-        let reader = searcher.segment_reader(a.segment_ord);
-        if let Some(col) = reader.fast_fields().str("id")?
-            && let Some(ord) = col.term_ords(a.doc_id).next()
-        {
-            buf.clear();
-            col.ord_to_str(ord, &mut buf)?;
-            out.push(buf.clone());
-        }
-    }
-    Ok(out)
-}
-
 fn clone_clauses(c: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
     c.iter().map(|(o, q)| (*o, q.box_clone())).collect()
 }
@@ -285,37 +266,29 @@ impl Matcher<'_> {
             return Ok(Vec::new());
         }
         let limit = opts.candidates.max(opts.top);
+        // A pass over the whole index (top-k with block-max WAND), or the
+        // scores of the pooled candidates only.
         let run = |clauses: Vec<(Occur, Box<dyn Query>)>,
-                   within: Option<&[String]>,
+                   within: Option<&[tantivy::DocAddress]>,
                    k: usize|
          -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
-            let mut all: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
-            if let Some(ids) = within {
-                let terms = ids.iter().map(|id| Term::from_field_text(f.id, id));
-                all.push((
-                    Occur::Must,
-                    Box::new(tantivy::query::ConstScoreQuery::new(
-                        Box::new(tantivy::query::TermSetQuery::new(terms)),
-                        0.0,
-                    )),
-                ));
+            match within {
+                Some(pool) => {
+                    let queries: Vec<Box<dyn Query>> =
+                        clauses.into_iter().map(|(_, q)| q).collect();
+                    score_pool(&searcher, &queries, pool, k)
+                }
+                None => {
+                    // Visibility wraps the query: the disjunction stays prunable.
+                    let query = VisibleOnly::wrap(Box::new(BooleanQuery::new(clauses)), visibility);
+                    searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())
+                }
             }
-            let query: Box<dyn Query> = if all.len() == 1 {
-                all.pop().map_or_else(
-                    || Box::new(BooleanQuery::new(Vec::new())) as Box<dyn Query>,
-                    |(_, q)| q,
-                )
-            } else {
-                Box::new(BooleanQuery::new(all))
-            };
-            // Visibility wraps the query: the disjunction stays prunable.
-            let query = VisibleOnly::wrap(query, visibility);
-            searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())
         };
         // First pass: on a large index, a short query of the most distinctive
         // terms (plus synonyms) collects a pool cheaply; the full query is
-        // then scored on that pool only.
+        // then scored on that pool only (the pool is already restricted to
+        // what the caller may see).
         let two_pass = qw.first_pass_terms > 0 && qw.first_pass_terms < weighted.len();
         let (mut top, pool) = if two_pass {
             let mut first: Vec<(Occur, Box<dyn Query>)> = weighted
@@ -325,9 +298,9 @@ impl Matcher<'_> {
                 .collect();
             first.extend(clone_clauses(&clauses[weighted.len()..]));
             let pooled = run(first, None, qw.pool.max(limit))?;
-            let ids = ids_of(&searcher, &pooled)?;
-            let top = run(clone_clauses(&clauses), Some(&ids), limit)?;
-            (top, Some(ids))
+            let pool: Vec<tantivy::DocAddress> = pooled.iter().map(|(_, a)| *a).collect();
+            let top = run(clone_clauses(&clauses), Some(&pool), limit)?;
+            (top, Some(pool))
         } else {
             (run(clone_clauses(&clauses), None, limit)?, None)
         };
@@ -488,7 +461,7 @@ impl Matcher<'_> {
                 (Some(_), false) | (None, _) => 0.5,
             };
             let values = [
-                ("text", bm25 / best),
+                ("text", (bm25 / best).max(0.0).powf(qw.text_power)),
                 ("focus", focus),
                 ("bigram", bigram),
                 ("field", field),

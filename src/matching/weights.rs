@@ -63,6 +63,11 @@ pub struct QueryWeights {
     pub feedback_weight: f32,
     /// Candidates the feedback terms are taken from.
     pub feedback_docs: usize,
+    /// Stage 2's text feature is (BM25 / best BM25)^text_power: below 1,
+    /// candidates a little behind the best lexical match keep more of their
+    /// score, so field and cooperation fit can lift them.
+    #[serde(default = "one")]
+    pub text_power: f32,
     /// When > 0: a first pass with only this many most distinctive terms
     /// collects `pool` candidates, and the full query (with feedback) is
     /// scored on that pool only. Keeps matching fast on large indexes.
@@ -70,6 +75,10 @@ pub struct QueryWeights {
     pub first_pass_terms: usize,
     #[serde(default = "default_pool")]
     pub pool: usize,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 fn default_pool() -> usize {
@@ -87,6 +96,7 @@ impl Default for QueryWeights {
             feedback_terms: 0,
             feedback_weight: 0.0,
             feedback_docs: 3,
+            text_power: 1.0,
             first_pass_terms: 0,
             pool: default_pool(),
         }

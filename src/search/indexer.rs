@@ -32,7 +32,7 @@ const FOLLOW_BATCH: u64 = 5_000;
 const REBUILD_CHUNK: u64 = 2_000;
 /// Writer memory while following (one thread) and rebuilding (per thread).
 const FOLLOW_WRITER_BYTES: usize = 50_000_000;
-const REBUILD_WRITER_BYTES: usize = 200_000_000;
+const REBUILD_WRITER_BYTES: usize = 128_000_000;
 
 /// Owns the writers of one build and applies the change log to them.
 pub struct Follower {

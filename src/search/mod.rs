@@ -9,6 +9,7 @@
 //! | `indexer` | following the change log; full rebuilds |
 //! | `searcher`, `highlight` | queries, filters, facets, snippets |
 //! | `visible` | confidentiality inside the search, keeping top-k pruning |
+//! | `pool` | a candidate pool (document addresses) as a query, for second passes |
 //! | `service` | the per-process service: current index, indexer task, bounded searches |
 
 pub mod analyzer;
@@ -17,6 +18,7 @@ pub mod document;
 pub mod highlight;
 pub mod indexer;
 pub mod normalize;
+pub mod pool;
 pub mod schema;
 pub mod searcher;
 pub mod service;

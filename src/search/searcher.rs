@@ -11,6 +11,7 @@
 use super::analyzer::{Analyzer, Mode};
 use super::document::Kind;
 use super::highlight;
+use super::pool::score_pool;
 use super::schema::Fields;
 use super::store::SearchIndex;
 use super::synonyms::{Expansion, Synonyms};
@@ -32,6 +33,12 @@ pub const WINDOW: usize = 200;
 pub const MAX_QUERY_TERMS: usize = 64;
 /// Query text considered at most, in characters.
 pub const MAX_QUERY_CHARS: usize = 2000;
+/// Terms in more than this share of the documents (and in more than
+/// [`COMMON_MIN_DOCS`]) are left out of the pruned first pass of a query that
+/// also has rarer terms (see `search`). On a small index nothing is common
+/// and every search is a single exact pass.
+pub const COMMON_SHARE: f64 = 0.05;
+pub const COMMON_MIN_DOCS: u64 = 10_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
@@ -137,6 +144,30 @@ impl TextQuery {
         self.terms.is_empty() && self.expansions.is_empty()
     }
 
+    /// The query without its common terms (in more than `limit` documents),
+    /// when it has some and a term that occurs in the index remains.
+    fn without_common(&self, searcher: &Searcher, f: &Fields, limit: f64) -> Option<TextQuery> {
+        let mut rare = Vec::new();
+        let mut common = 0;
+        for t in &self.terms {
+            let df = searcher
+                .doc_freq(&Term::from_field_text(f.text, t))
+                .unwrap_or(0);
+            if df as f64 > limit {
+                common += 1;
+            } else if df > 0 {
+                rare.push(t.clone());
+            }
+        }
+        if common == 0 || rare.is_empty() {
+            return None;
+        }
+        Some(TextQuery {
+            terms: rare,
+            expansions: self.expansions.clone(),
+        })
+    }
+
     /// Every term a hit may match on (for highlighting).
     pub fn all_terms(&self) -> HashSet<String> {
         self.terms
@@ -147,17 +178,23 @@ impl TextQuery {
     }
 
     pub fn to_query(&self, f: &Fields) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            self.clauses(f)
+                .into_iter()
+                .map(|q| (Occur::Should, q))
+                .collect(),
+        ))
+    }
+
+    /// The scoring clauses: one per term and per expansion.
+    pub fn clauses(&self, f: &Fields) -> Vec<Box<dyn Query>> {
         let term = |t: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(f.text, t),
                 IndexRecordOption::WithFreqs,
             ))
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
-            .terms
-            .iter()
-            .map(|t| (Occur::Should, term(t)))
-            .collect();
+        let mut clauses: Vec<Box<dyn Query>> = self.terms.iter().map(|t| term(t)).collect();
         for (e, terms) in &self.expansions {
             let q: Box<dyn Query> = if terms.len() == 1 {
                 term(&terms[0])
@@ -166,9 +203,9 @@ impl TextQuery {
                     terms.iter().map(|t| (Occur::Must, term(t))).collect(),
                 ))
             };
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(q, e.weight))));
+            clauses.push(Box::new(BoostQuery::new(q, e.weight)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        clauses
     }
 }
 
@@ -222,27 +259,29 @@ pub fn search(
             expansions: Vec::new(),
         });
     }
-    let text_query: Box<dyn Query> = if browsing {
-        Box::new(AllQuery)
-    } else {
-        text.to_query(&f)
-    };
     // Visibility wraps the whole query rather than adding a clause, so that
     // an unfiltered search stays a prunable disjunction (see `visible`).
-    let query: Box<dyn Query> = if filters.is_empty() {
-        VisibleOnly::wrap(text_query, req.visibility)
-    } else {
+    let restrict = |text_query: Box<dyn Query>| -> Box<dyn Query> {
+        if filters.is_empty() {
+            return VisibleOnly::wrap(text_query, req.visibility);
+        }
         let mut clauses = vec![(Occur::Must, text_query)];
-        clauses.extend(filters.into_iter().map(|q| {
+        clauses.extend(filters.iter().map(|q| {
             (
                 Occur::Must,
-                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
+                Box::new(ConstScoreQuery::new(q.box_clone(), 0.0)) as Box<dyn Query>,
             )
         }));
         VisibleOnly::wrap(Box::new(BooleanQuery::new(clauses)), req.visibility)
     };
     let window = WINDOW;
-    let top = searcher.search(&*query, &TopDocs::with_limit(window).order_by_score())?;
+    let top = if browsing {
+        let collector = TopDocs::with_limit(window).order_by_score();
+        searcher.search(&*restrict(Box::new(AllQuery)), &collector)?
+    } else {
+        let common = (COMMON_SHARE * searcher.num_docs() as f64).max(COMMON_MIN_DOCS as f64);
+        ranked_window(&searcher, &f, &text, &restrict, window, common)?
+    };
     let facets = facet_counts(&searcher, &top)?;
     let wanted = text.all_terms();
     let hits = top
@@ -267,6 +306,30 @@ pub fn search(
             })
             .collect(),
     })
+}
+
+/// The best `window` matches of `text`. A long query (a need's title) has
+/// common words (in more than `common` documents) that match most of the
+/// index and defeat block-max WAND: the window is then collected with the
+/// distinctive terms and scored exactly with all of them. A record that
+/// matches only common words ranks low in any case.
+fn ranked_window(
+    searcher: &Searcher,
+    f: &Fields,
+    text: &TextQuery,
+    restrict: &dyn Fn(Box<dyn Query>) -> Box<dyn Query>,
+    window: usize,
+    common: f64,
+) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+    let collector = TopDocs::with_limit(window).order_by_score();
+    match text.without_common(searcher, f, common) {
+        Some(distinctive) => {
+            let pooled = searcher.search(&*restrict(distinctive.to_query(f)), &collector)?;
+            let pool: Vec<DocAddress> = pooled.iter().map(|(_, a)| *a).collect();
+            score_pool(searcher, &text.clauses(f), &pool, window)
+        }
+        None => searcher.search(&*restrict(text.to_query(f)), &collector),
+    }
 }
 
 fn first_text(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
@@ -364,4 +427,78 @@ fn facet_counts(searcher: &Searcher, top: &[(f32, DocAddress)]) -> anyhow::Resul
         tier: sorted(tier),
         region: sorted(region),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::TantivyDocument;
+
+    /// The two-step window (distinctive terms, then exact scores) returns the
+    /// same best matches as one exact pass when the common terms are left
+    /// out of the first step.
+    #[test]
+    fn leaving_common_terms_out_of_the_first_step_keeps_the_best_matches() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let index = SearchIndex::open(dir.path(), "test")?;
+        let f = index.fields;
+        let kind = index.kind(Kind::Capability);
+        let mut writer: tantivy::IndexWriter = kind.index.writer_with_num_threads(1, 15_000_000)?;
+        let common = ["技术", "工艺", "设备", "提升"];
+        let rare = [
+            "碳化硅",
+            "衬底",
+            "外延",
+            "焦炉煤气",
+            "脱硫",
+            "氢燃料电池",
+            "膜电极",
+            "催化剂",
+        ];
+        for n in 0..600usize {
+            let mut text = String::new();
+            for (k, w) in common.iter().enumerate() {
+                // Common words: in nearly every record, a few times.
+                for _ in 0..(1 + (n + k) % 3) {
+                    text.push_str(w);
+                    text.push('，');
+                }
+            }
+            for (k, w) in rare.iter().enumerate() {
+                if (n * (k + 3)) % 11 == 0 {
+                    for _ in 0..(1 + n % 2) {
+                        text.push_str(w);
+                        text.push('。');
+                    }
+                }
+            }
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.id, format!("cap-{n}"));
+            doc.add_text(f.text, &text);
+            doc.add_u64(f.public, 1);
+            writer.add_document(doc)?;
+            if n % 200 == 199 {
+                writer.commit()?;
+            }
+        }
+        writer.commit()?;
+        kind.reader.reload()?;
+        let searcher = kind.reader.searcher();
+        let analyzer = Analyzer::shared();
+        let text = TextQuery::analyze(&analyzer, "提升碳化硅衬底外延技术与设备工艺，兼顾膜电极");
+        let restrict = |q: Box<dyn Query>| q;
+        let exact = ranked_window(&searcher, &f, &text, &restrict, 10, f64::INFINITY)?;
+        // Every common word is in more than 500 of the 600 records.
+        let two_step = ranked_window(&searcher, &f, &text, &restrict, 10, 500.0)?;
+        assert!(text.without_common(&searcher, &f, 500.0).is_some());
+        assert_eq!(exact.len(), 10);
+        assert_eq!(two_step.len(), 10);
+        for ((a, _), (b, _)) in exact.iter().zip(&two_step) {
+            assert!((a - b).abs() < 1e-4, "{exact:?} vs {two_step:?}");
+        }
+        // A query of common words only is answered in one pass.
+        let plain = TextQuery::analyze(&analyzer, "技术工艺设备");
+        assert!(plain.without_common(&searcher, &f, 500.0).is_none());
+        Ok(())
+    }
 }
