@@ -5,9 +5,9 @@ use crate::helpers::{Backend, TestApp, TestDb, dev_corpus, repo_root};
 use crate::on_both_backends;
 use sea_orm::EntityTrait;
 
-/// nDCG@10 the shipped ranking must keep on ../shared/eval/dev (measured 0.785
+/// nDCG@10 the shipped ranking must keep on ../shared/eval/dev (measured 0.826
 /// when this guard was set; see BENCHMARKS.md).
-const NDCG_GUARD: f64 = 0.77;
+const NDCG_GUARD: f64 = 0.81;
 
 #[tokio::test]
 async fn eval_on_the_dev_corpus_prints_the_contract_line_and_meets_the_guard() {
