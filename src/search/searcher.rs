@@ -35,7 +35,7 @@ pub const MAX_QUERY_TERMS: usize = 64;
 pub const MAX_QUERY_CHARS: usize = 2000;
 /// Terms in more than this share of the documents (and in more than
 /// [`COMMON_MIN_DOCS`]) are left out of the pruned first pass of a query that
-/// also has rarer terms (see `search`). On a small index nothing is common
+/// also has rarer terms (see `ranked_window`). On a small index nothing is common
 /// and every search is a single exact pass.
 pub const COMMON_SHARE: f64 = 0.05;
 pub const COMMON_MIN_DOCS: u64 = 10_000;
