@@ -273,6 +273,20 @@ impl TestApp {
 }
 
 /// Ids of the items of a list response.
+/// Percent-encodes a query-string value (every byte but ASCII letters and
+/// digits), for search URLs with Chinese text.
+pub fn url_encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub fn ids(body: &serde_json::Value) -> Vec<String> {
     body["items"]
         .as_array()

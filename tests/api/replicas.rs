@@ -4,7 +4,9 @@
 //! 2 s, and stopping one loses nothing. PostgreSQL only: SQLite is a
 //! single-process database.
 
-use crate::helpers::{Backend, POSTGRES_ENV, TestDb, add_token, add_user, postgres_url};
+use crate::helpers::{
+    Backend, POSTGRES_ENV, TestDb, add_token, add_user, postgres_url, url_encode,
+};
 use duijie::domain::Role;
 use duijie::storage::entities::need;
 use reqwest::Method;
@@ -161,7 +163,7 @@ impl Client {
 
     /// Whether a search on `r` for `words` lists the need `id`.
     async fn finds(&self, r: &Replica, words: &str, id: &str) -> bool {
-        let path = format!("/api/v1/search?q={}&kind=need", encode(words));
+        let path = format!("/api/v1/search?q={}&kind=need", url_encode(words));
         match self.call(r, Method::GET, &path, None).await {
             Ok((200, body)) => body["hits"]
                 .as_array()
@@ -185,18 +187,6 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
-}
-
-fn encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A word no other record holds: ASCII letters only, so the analyzer keeps

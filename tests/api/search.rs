@@ -1,7 +1,7 @@
 //! Search over HTTP: synonyms both ways, ambiguous abbreviations, highlights,
 //! hostile input, and confidentiality inside the search.
 
-use crate::helpers::{Backend, TestApp, repo_root};
+use crate::helpers::{Backend, TestApp, repo_root, url_encode};
 use crate::on_both_backends;
 use duijie::domain::access::Visibility;
 use duijie::search::Kind;
@@ -38,18 +38,6 @@ fn hit_ids(body: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 on_both_backends! {
     async fn an_abbreviation_finds_the_full_form_and_the_full_form_the_abbreviation(b: Backend) {
         let app = app_with_search_corpus(b).await;
@@ -59,7 +47,7 @@ on_both_backends! {
         assert!(ids.contains(&"s-cap-sic-zh".to_owned()), "SiC finds 碳化硅: {ids:?}");
         assert!(ids.contains(&"s-cap-sic-en".to_owned()), "{ids:?}");
         assert_eq!(ids[0], "s-cap-sic-en", "the literal form ranks first");
-        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", encode("碳化硅"))).await;
+        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", url_encode("碳化硅"))).await;
         let ids = hit_ids(&body);
         assert!(ids.contains(&"s-cap-sic-en".to_owned()), "碳化硅 finds SiC: {ids:?}");
         assert_eq!(ids[0], "s-cap-sic-zh");
@@ -71,7 +59,7 @@ on_both_backends! {
         let app = app_with_search_corpus(b).await;
         let (_, body) = app.get_json("/api/v1/search?q=SCR").await;
         assert_eq!(hit_ids(&body).first().map(String::as_str), Some("s-cap-scr-lit"), "{body}");
-        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", encode("选择性催化还原"))).await;
+        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", url_encode("选择性催化还原"))).await;
         assert_eq!(hit_ids(&body).first().map(String::as_str), Some("s-cap-scr-full"));
         let (_, body) = app.get_json("/api/v1/search?q=PLC").await;
         assert_eq!(hit_ids(&body).first().map(String::as_str), Some("s-cap-plc-lit"));
@@ -80,7 +68,7 @@ on_both_backends! {
 
     async fn hits_carry_escaped_highlights_and_facets(b: Backend) {
         let app = app_with_search_corpus(b).await;
-        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", encode("氮化镓外延"))).await;
+        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", url_encode("氮化镓外延"))).await;
         let hit = &body["hits"][0];
         assert_eq!(hit["id"], "s-cap-html");
         let title = hit["title_html"].as_str().unwrap();
@@ -96,7 +84,7 @@ on_both_backends! {
 
     async fn confidential_and_draft_needs_never_reach_anonymous_searchers(b: Backend) {
         let app = app_with_search_corpus(b).await;
-        let q = encode("碳化硅");
+        let q = url_encode("碳化硅");
         let (status, body) = app.get_json(&format!("/api/v1/search?kind=need&q={q}")).await;
         assert_eq!(status, 200);
         assert_eq!(hit_ids(&body), ["s-need-open"]);
@@ -137,7 +125,7 @@ on_both_backends! {
         ];
         assert!(queries.len() >= 30);
         for q in &queries {
-            let resp = app.get(&format!("/api/v1/search?q={}", encode(q))).await;
+            let resp = app.get(&format!("/api/v1/search?q={}", url_encode(q))).await;
             let status = resp.status().as_u16();
             assert!(status == 200 || status == 400, "{q:?}: {status}");
             let body: serde_json::Value = resp.json().await.unwrap();
@@ -146,7 +134,7 @@ on_both_backends! {
             }
         }
         // Full-width input is normalized: ＳｉＣ finds the SiC capability.
-        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", encode("ＳｉＣ"))).await;
+        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", url_encode("ＳｉＣ"))).await;
         assert!(hit_ids(&body).contains(&"s-cap-sic-en".to_owned()));
         // Bad parameters are a 400 with the field named.
         let (status, body) = app.get_json("/api/v1/search?kind=patent&per_page=500").await;
@@ -170,7 +158,7 @@ on_both_backends! {
         duijie::interchange::import::import_dir(&app.db, &taxonomy, &dir, Default::default()).await.unwrap();
         app.search.notify_change();
         app.wait_for_index().await;
-        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", encode("深紫外"))).await;
+        let (_, body) = app.get_json(&format!("/api/v1/search?q={}", url_encode("深紫外"))).await;
         assert_eq!(hit_ids(&body), ["s-cap-new"]);
         app.stop().await;
     }
