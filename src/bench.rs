@@ -341,7 +341,10 @@ pub async fn run(spec: BenchSpec) -> anyhow::Result<()> {
         .limit(needs_sample.len() as u64)
         .all(&db)
         .await?;
+    // Lexical only: embedding a million generated records would take days
+    // on this machine; the semantic signal is for curated corpora.
     let matcher = crate::matching::Matcher {
+        vectors: None,
         analyzer: &analyzer,
         taxonomy: &taxonomy,
         weights: &weights,

@@ -29,6 +29,12 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+
+    /// 语义模型文件（multilingual-e5-small，4 位量化；scripts/fetch-model.sh 获取），
+    /// `off` 关闭 · Sentence-embedding model file for semantic matching, or
+    /// `off`. Default: models/e5-small-q4.bin when it exists.
+    #[arg(long, env = "DUIJIE_MODEL", global = true)]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +54,11 @@ impl Config {
                 self.data_dir.join("duijie.db").display()
             ),
         }
+    }
+
+    /// The configured semantic model, loaded (see `semantic::open_configured`).
+    pub fn semantic_model(&self) -> anyhow::Result<Option<std::sync::Arc<crate::semantic::Model>>> {
+        crate::semantic::open_configured(self.model.as_deref())
     }
 
     /// Creates the data directory when the database lives in it.

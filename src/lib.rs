@@ -18,6 +18,7 @@ pub mod kpi;
 pub mod matching;
 pub mod password;
 pub mod search;
+pub mod semantic;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

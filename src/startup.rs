@@ -44,11 +44,12 @@ impl Application {
         taxonomy: Taxonomy,
         bind: &str,
         data_dir: &Path,
+        model: Option<Arc<crate::semantic::Model>>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
-        let search = SearchService::start(db.clone(), data_dir);
+        let search = SearchService::start(db.clone(), data_dir, model);
         Ok(Self {
             listener,
             state: AppState {

@@ -5,13 +5,19 @@ use crate::config::Config;
 use crate::matching::eval;
 use crate::matching::{MatchOptions, Matcher, Profile, Weights};
 use crate::search::analyzer::Analyzer;
+use crate::semantic::vectors::load_for;
 use crate::startup;
 use crate::storage::entities::need;
 use anyhow::Context;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// Records a command embeds itself at most (~0.1 s each); the server's
+/// background task embeds the rest.
+const CLI_EMBED_BUDGET: usize = 2_000;
 
 fn weights_for(config: &Config, file: Option<&Path>) -> anyhow::Result<Weights> {
     match file {
@@ -30,7 +36,7 @@ pub async fn eval(
 ) -> anyhow::Result<ExitCode> {
     let weights = weights_for(config, weights)?;
     let started = Instant::now();
-    let r = eval::eval_dir(dir, &weights).await?;
+    let r = eval::eval_dir(dir, &weights, config.semantic_model()?).await?;
     if json {
         println!("{}", serde_json::to_string(&r)?);
         return Ok(ExitCode::SUCCESS);
@@ -39,6 +45,12 @@ pub async fn eval(
         "权重 / weights: {}   用时 / seconds: {:.1}",
         r.weights,
         started.elapsed().as_secs_f64()
+    );
+    println!(
+        "语义模型 / semantic model: {}",
+        r.semantic
+            .as_deref()
+            .unwrap_or("未启用（仅词汇特征） / off (lexical only)")
     );
     println!("最差的五条需求 / five worst needs:");
     for w in &r.worst {
@@ -74,11 +86,15 @@ pub async fn run(
     let weights = Weights::load(&config.data_dir)?;
     let analyzer = Analyzer::shared();
     let need = Profile::from_model(&n);
+    let data_dir = config.data_dir.clone();
+    let model = config.semantic_model()?;
     let ranked = tokio::task::spawn_blocking(move || {
+        let vectors = load_for(&data_dir, &index, CLI_EMBED_BUDGET, model)?;
         let m = Matcher {
             analyzer: &analyzer,
             taxonomy: &taxonomy,
             weights: &weights,
+            vectors: vectors.as_ref(),
         };
         m.rank_capabilities(
             &index,
@@ -144,6 +160,12 @@ pub async fn suggest(config: &Config, url: &str, top: usize) -> anyhow::Result<E
         .all(&db)
         .await?;
     let analyzer = Analyzer::shared();
+    let vectors = {
+        let (dir, index) = (config.data_dir.clone(), Arc::clone(&index));
+        let model = config.semantic_model()?;
+        tokio::task::spawn_blocking(move || load_for(&dir, &index, CLI_EMBED_BUDGET, model))
+            .await??
+    };
     let (mut inserted, mut considered) = (0usize, 0usize);
     for n in &open {
         let profile = Profile::from_model(n);
@@ -152,6 +174,7 @@ pub async fn suggest(config: &Config, url: &str, top: usize) -> anyhow::Result<E
                 analyzer: &analyzer,
                 taxonomy: &taxonomy,
                 weights: &weights,
+                vectors: vectors.as_ref(),
             };
             m.rank_capabilities(
                 &index,
@@ -209,11 +232,18 @@ pub async fn train(config: &Config, url: &str, eval_dir: &Path) -> anyhow::Resul
         }
     }
     let analyzer = Analyzer::shared();
+    let vectors = {
+        let (dir, index) = (config.data_dir.clone(), Arc::clone(&index));
+        let model = config.semantic_model()?;
+        tokio::task::spawn_blocking(move || load_for(&dir, &index, CLI_EMBED_BUDGET, model))
+            .await??
+    };
     let fit = {
         let m = Matcher {
             analyzer: &analyzer,
             taxonomy: &taxonomy,
             weights: &current,
+            vectors: vectors.as_ref(),
         };
         learn::fit(&m, &index, &needs, &decisions, &current)?
     };
@@ -237,8 +267,9 @@ pub async fn train(config: &Config, url: &str, eval_dir: &Path) -> anyhow::Resul
     let mut next = current.clone();
     next.weights = fit.weights;
     if eval_dir.join("qrels.tsv").exists() {
-        let before = eval::eval_dir(eval_dir, &current).await?;
-        let after = eval::eval_dir(eval_dir, &next).await?;
+        let model = config.semantic_model()?;
+        let before = eval::eval_dir(eval_dir, &current, model.clone()).await?;
+        let after = eval::eval_dir(eval_dir, &next, model).await?;
         println!(
             "before ({}): ndcg@10={:.3} recall@20={:.3} mrr={:.3}",
             current.version, before.ndcg10, before.recall20, before.mrr

@@ -251,7 +251,12 @@ async fn serve(config: &Config, url: &str, bind: &str, demo: bool) -> anyhow::Re
     if webhooks.allow_private_targets {
         tracing::warn!("DUIJIE_WEBHOOK_ALLOW_PRIVATE: webhooks may target internal addresses");
     }
-    let app = Application::build(db, taxonomy, bind, &config.data_dir)
+    let model = config.semantic_model()?;
+    match &model {
+        Some(m) => tracing::info!(model = m.id(), "semantic matching is on"),
+        None => tracing::info!("no semantic model: matching is lexical only"),
+    }
+    let app = Application::build(db, taxonomy, bind, &config.data_dir, model)
         .await?
         .with_webhook_config(webhooks);
     let addr = app.local_addr()?;

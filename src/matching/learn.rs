@@ -8,7 +8,7 @@
 //! weights stay as they are.
 
 use super::ranker::{MatchOptions, Matcher, Profile};
-use super::weights::{FeatureWeights, Weights};
+use super::weights::{FEATURES, FeatureWeights, Weights};
 use crate::search::store::SearchIndex;
 use crate::storage::repo::matches::Decision;
 
@@ -30,28 +30,28 @@ pub struct Fit {
     pub loss_after: f32,
 }
 
-fn feature_vector(r: &super::ranker::Ranked) -> [f32; 7] {
-    let mut v = [0.0; 7];
-    for (i, c) in r.contributions.iter().take(7).enumerate() {
+fn feature_vector(r: &super::ranker::Ranked) -> [f32; FEATURES] {
+    let mut v = [0.0; FEATURES];
+    for (i, c) in r.contributions.iter().take(FEATURES).enumerate() {
         v[i] = c.value;
     }
     v
 }
 
-fn dot(w: &[f32; 7], x: &[f32; 7]) -> f32 {
+fn dot(w: &[f32; FEATURES], x: &[f32; FEATURES]) -> f32 {
     w.iter().zip(x).map(|(a, b)| a * b).sum()
 }
 
-fn weights_vec(w: &FeatureWeights) -> [f32; 7] {
+fn weights_vec(w: &FeatureWeights) -> [f32; FEATURES] {
     let named = w.named();
-    let mut v = [0.0; 7];
+    let mut v = [0.0; FEATURES];
     for (i, (_, x)) in named.iter().enumerate() {
         v[i] = *x;
     }
     v
 }
 
-fn mean_loss(w: &[f32; 7], diffs: &[[f32; 7]]) -> f32 {
+fn mean_loss(w: &[f32; FEATURES], diffs: &[[f32; FEATURES]]) -> f32 {
     if diffs.is_empty() {
         return 0.0;
     }
@@ -77,7 +77,7 @@ pub fn fit(
         all_features: true,
         ..MatchOptions::default()
     };
-    let mut diffs: Vec<[f32; 7]> = Vec::new();
+    let mut diffs: Vec<[f32; FEATURES]> = Vec::new();
     let mut skipped = 0;
     for need in needs {
         let mine: Vec<&Decision> = decisions.iter().filter(|d| d.need == need.id).collect();
@@ -102,8 +102,8 @@ pub fn fit(
         }
         for p in &pos {
             for n in &neg {
-                let mut d = [0.0; 7];
-                for i in 0..7 {
+                let mut d = [0.0; FEATURES];
+                for i in 0..FEATURES {
                     d[i] = p[i] - n[i];
                 }
                 diffs.push(d);
@@ -123,15 +123,15 @@ pub fn fit(
     }
     let mut w = w0;
     for _ in 0..ITERATIONS {
-        let mut grad = [0.0f32; 7];
+        let mut grad = [0.0f32; FEATURES];
         for d in &diffs {
             // d/dw log(1 + e^{-w·d}) = -d · σ(-w·d)
             let s = 1.0 / (1.0 + dot(&w, d).exp());
-            for i in 0..7 {
+            for i in 0..FEATURES {
                 grad[i] -= d[i] * s;
             }
         }
-        for i in 0..7 {
+        for i in 0..FEATURES {
             grad[i] = grad[i] / diffs.len() as f32 + 2.0 * L2 * (w[i] - w0[i]);
             // Weights stay non-negative: every feature is meant as evidence for a match.
             w[i] = (w[i] - LEARNING_RATE * grad[i]).max(0.0);

@@ -19,10 +19,12 @@ use crate::search::pool::score_pool;
 use crate::search::store::SearchIndex;
 use crate::search::synonyms::Synonyms;
 use crate::search::visible::VisibleOnly;
+use crate::semantic::{Snapshot, Vectors};
 use crate::storage::entities::{capability, need};
 use crate::storage::lists;
 use serde::Serialize;
 use std::collections::HashSet;
+use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -157,6 +159,65 @@ pub struct Matcher<'a> {
     pub analyzer: &'a Analyzer,
     pub taxonomy: &'a Taxonomy,
     pub weights: &'a Weights,
+    /// Sentence-embedding vectors, when the semantic model is in use.
+    pub vectors: Option<&'a Vectors>,
+}
+
+/// The semantic side of one ranking: the cosine of the profile with every
+/// record of the kind ranked, and their spread (for the z-score).
+struct SemanticScores {
+    snapshot: Arc<Snapshot>,
+    cosines: Vec<f32>,
+    mean: f32,
+    std: f32,
+}
+
+impl SemanticScores {
+    fn new(vectors: &Vectors, target: Kind, profile_id: &str) -> Option<SemanticScores> {
+        let own = vectors.snapshot(match target {
+            Kind::Capability => Kind::Need,
+            Kind::Need => Kind::Capability,
+        });
+        let snapshot = vectors.snapshot(target);
+        // The z-score needs a population; a handful of records is none.
+        if snapshot.len() < 20 {
+            return None;
+        }
+        let cosines = snapshot.cosines(own.get(profile_id)?);
+        let n = cosines.len() as f32;
+        let mean = cosines.iter().sum::<f32>() / n;
+        let var = cosines.iter().map(|c| (c - mean) * (c - mean)).sum::<f32>() / n;
+        Some(SemanticScores {
+            snapshot,
+            cosines,
+            mean,
+            std: var.sqrt().max(1e-6),
+        })
+    }
+
+    /// The `k` nearest records' ids.
+    fn nearest(&self, k: usize) -> Vec<&str> {
+        let mut order: Vec<usize> = (0..self.cosines.len()).collect();
+        let k = k.min(order.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(k - 1, |a, b| self.cosines[*b].total_cmp(&self.cosines[*a]));
+        order.truncate(k);
+        order
+            .into_iter()
+            .map(|i| self.snapshot.rows[i].0.as_str())
+            .collect()
+    }
+
+    /// The feature: z-score / scale, clamped to [0, 1]; 0 for a record
+    /// without a vector yet.
+    fn feature(&self, id: &str, scale: f32) -> f32 {
+        match self.snapshot.row(id) {
+            Some(r) => ((self.cosines[r] - self.mean) / self.std / scale.max(1e-3)).clamp(0.0, 1.0),
+            None => 0.0,
+        }
+    }
 }
 
 fn clone_clauses(c: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
@@ -338,10 +399,56 @@ impl Matcher<'_> {
                 for (t, sc) in &fb {
                     clauses.push((Occur::Should, term_query(t, qw.feedback_weight * sc / max)));
                 }
-                top = run(clauses, pool.as_deref(), limit)?;
+                top = run(clone_clauses(&clauses), pool.as_deref(), limit)?;
             }
         }
-        let best = top.first().map_or(1.0, |(s, _)| *s).max(f32::EPSILON);
+        // Semantic candidates: the nearest records by embedding that the
+        // lexical passes missed (they may share no word with the profile),
+        // with whatever lexical score they have.
+        let semantic = self
+            .vectors
+            .and_then(|v| SemanticScores::new(v, target, &need.id));
+        if let Some(sem) = &semantic
+            && qw.semantic_candidates > 0
+        {
+            let ids: Vec<(Occur, Box<dyn Query>)> = sem
+                .nearest(qw.semantic_candidates)
+                .into_iter()
+                .map(|id| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.id, id),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            let query = VisibleOnly::wrap(Box::new(BooleanQuery::new(ids)), visibility);
+            let found = searcher.search(
+                &*query,
+                &TopDocs::with_limit(qw.semantic_candidates).order_by_score(),
+            )?;
+            let have: HashSet<tantivy::DocAddress> = top.iter().map(|(_, a)| *a).collect();
+            let extra: Vec<tantivy::DocAddress> = found
+                .into_iter()
+                .map(|(_, a)| a)
+                .filter(|a| !have.contains(a))
+                .collect();
+            if !extra.is_empty() {
+                let queries: Vec<Box<dyn Query>> =
+                    clauses.iter().map(|(_, q)| q.box_clone()).collect();
+                let scored = score_pool(&searcher, &queries, &extra, extra.len())?;
+                let lexical: std::collections::HashMap<tantivy::DocAddress, f32> =
+                    scored.into_iter().map(|(s, a)| (a, s)).collect();
+                for a in extra {
+                    top.push((lexical.get(&a).copied().unwrap_or(0.0), a));
+                }
+            }
+        }
+        let best = top
+            .iter()
+            .map(|(s, _)| *s)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
 
         // Stage 2: features, weights, rules.
         let need_focus: Vec<(&String, f32)> = need_terms
@@ -468,6 +575,12 @@ impl Matcher<'_> {
                 ("cooperation", cooperation),
                 ("maturity", maturity),
                 ("tier", self.weights.tier(cap.tier.as_deref())),
+                (
+                    "semantic",
+                    semantic
+                        .as_ref()
+                        .map_or(0.0, |s| s.feature(&cap.id, qw.semantic_scale)),
+                ),
             ];
             let contributions: Vec<Contribution> = values
                 .iter()

@@ -19,11 +19,18 @@ pub struct FeatureWeights {
     pub cooperation: f32,
     pub maturity: f32,
     pub tier: f32,
+    /// Cosine of the two records' sentence embeddings (see `semantic`),
+    /// as a z-score among all records of the kind ranked.
+    #[serde(default)]
+    pub semantic: f32,
 }
+
+/// Number of re-ranking features.
+pub const FEATURES: usize = 8;
 
 impl FeatureWeights {
     /// `(name, weight)` in a fixed order, for explanations and training.
-    pub fn named(&self) -> [(&'static str, f32); 7] {
+    pub fn named(&self) -> [(&'static str, f32); FEATURES] {
         [
             ("text", self.text),
             ("focus", self.focus),
@@ -32,10 +39,11 @@ impl FeatureWeights {
             ("cooperation", self.cooperation),
             ("maturity", self.maturity),
             ("tier", self.tier),
+            ("semantic", self.semantic),
         ]
     }
 
-    pub fn from_vec(v: &[f32; 7]) -> Self {
+    pub fn from_vec(v: &[f32; FEATURES]) -> Self {
         Self {
             text: v[0],
             focus: v[1],
@@ -44,6 +52,7 @@ impl FeatureWeights {
             cooperation: v[4],
             maturity: v[5],
             tier: v[6],
+            semantic: v[7],
         }
     }
 }
@@ -75,6 +84,18 @@ pub struct QueryWeights {
     pub first_pass_terms: usize,
     #[serde(default = "default_pool")]
     pub pool: usize,
+    /// Nearest records by embedding added to the lexical candidates (0:
+    /// none), when the semantic model is in use.
+    #[serde(default)]
+    pub semantic_candidates: usize,
+    /// The semantic feature is the cosine's z-score divided by this,
+    /// clamped to [0, 1].
+    #[serde(default = "default_semantic_scale")]
+    pub semantic_scale: f32,
+}
+
+fn default_semantic_scale() -> f32 {
+    3.0
 }
 
 fn one() -> f32 {
@@ -99,6 +120,8 @@ impl Default for QueryWeights {
             text_power: 1.0,
             first_pass_terms: 0,
             pool: default_pool(),
+            semantic_candidates: 0,
+            semantic_scale: default_semantic_scale(),
         }
     }
 }

@@ -7,6 +7,7 @@ use super::indexer::{self, Follower};
 use super::searcher::{self, SearchRequest, SearchResults};
 use super::store::{self, SearchIndex};
 use crate::matching::Weights;
+use crate::semantic::{VectorCache, Vectors};
 use sea_orm::DatabaseConnection;
 use std::any::Any;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ struct Inner {
     /// change-log position the index reflects: any change to the index
     /// moves the position, so a cached result is never older than the index.
     results: quick_cache::sync::Cache<String, Arc<dyn Any + Send + Sync>>,
+    /// Sentence-embedding vectors, when a semantic model is configured.
+    vectors: Option<Arc<Vectors>>,
 }
 
 /// Cached results kept at most (a few MB: a page of hits or twenty ranked
@@ -59,7 +62,14 @@ pub struct SearchService {
 impl SearchService {
     /// Opens the current index under `data_dir` (or schedules a rebuild when
     /// there is none for this binary) and starts the indexer task.
-    pub fn start(db: DatabaseConnection, data_dir: &Path) -> SearchService {
+    ///
+    /// With a `model`, record vectors are computed in the background and
+    /// matching uses them (see `semantic`).
+    pub fn start(
+        db: DatabaseConnection,
+        data_dir: &Path,
+        model: Option<Arc<crate::semantic::Model>>,
+    ) -> SearchService {
         let root = store::root(data_dir);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let service = SearchService {
@@ -76,10 +86,24 @@ impl SearchService {
                     Weights::builtin().unwrap_or_else(|_| unreachable_weights())
                 }))),
                 results: quick_cache::sync::Cache::new(RESULT_CACHE_ENTRIES),
+                vectors: model.and_then(|m| open_vectors(data_dir, m)),
             }),
         };
         tokio::spawn(service.clone().run_indexer(db, data_dir.to_owned()));
+        if let Some(vectors) = service.vectors() {
+            let weak = Arc::downgrade(&service.inner);
+            std::thread::Builder::new()
+                .name("semantic".into())
+                .spawn(move || follow_vectors(&weak, &vectors))
+                .map_err(|e| tracing::warn!(error = %e, "cannot start the semantic task"))
+                .ok();
+        }
         service
+    }
+
+    /// The semantic vectors, when a model is configured.
+    pub fn vectors(&self) -> Option<Arc<Vectors>> {
+        self.inner.vectors.clone()
     }
 
     /// Tells the indexer that the change log has grown.
@@ -242,13 +266,63 @@ impl SearchService {
     }
 }
 
+/// The vector cache of `model` in `data_dir`; when it cannot be opened
+/// (logged), matching is lexical.
+fn open_vectors(data_dir: &Path, model: Arc<crate::semantic::Model>) -> Option<Arc<Vectors>> {
+    let path = crate::semantic::vectors::cache_path(data_dir, &model);
+    match VectorCache::open(&path, model.dim()) {
+        Ok(cache) => {
+            tracing::info!(
+                model = model.id(),
+                cached = cache.len(),
+                "semantic matching is on"
+            );
+            Some(Arc::new(Vectors::new(model, cache)))
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "cannot open the vector cache; semantic matching is off");
+            None
+        }
+    }
+}
+
+/// Records embedded per round before the snapshots are republished, so
+/// that a large backlog becomes usable piece by piece.
+const EMBED_BATCH: usize = 32;
+
+/// The semantic task: keeps the vector snapshots in step with the current
+/// index, embedding new and changed records off the async runtime. Ends
+/// with the service.
+fn follow_vectors(service: &std::sync::Weak<Inner>, vectors: &Vectors) {
+    loop {
+        let Some(inner) = service.upgrade() else {
+            return;
+        };
+        let index = inner.current.read().ok().and_then(|g| g.clone());
+        drop(inner);
+        let waiting = match index {
+            Some(index) => vectors.refresh(&index, EMBED_BATCH).unwrap_or_else(|e| {
+                tracing::warn!(error = %format!("{e:#}"), "semantic vectors: will retry");
+                0
+            }),
+            None => 0,
+        };
+        if waiting == 0 {
+            std::thread::sleep(VECTORS_POLL);
+        }
+    }
+}
+
+/// How often the semantic task looks for new or changed records.
+const VECTORS_POLL: Duration = Duration::from_millis(500);
+
 /// The shipped weights file is compiled in and parsed by a unit test; this is
 /// only reached if that test was ignored.
 fn unreachable_weights() -> Weights {
     Weights {
         version: "fallback".into(),
         weights: crate::matching::weights::FeatureWeights::from_vec(&[
-            1.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0,
+            1.0, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0, 0.0,
         ]),
         tier_prior: Default::default(),
         rules: crate::matching::weights::Rules {

@@ -159,30 +159,45 @@ impl SearchIndex {
     pub fn contents(&self, kind: Kind) -> anyhow::Result<Vec<(String, u64)>> {
         let reader = &self.kind(kind).reader;
         reader.reload()?;
-        let searcher = reader.searcher();
-        let mut out = Vec::new();
-        let mut buf = String::new();
-        for segment in searcher.segment_readers() {
-            let ids = segment
-                .fast_fields()
-                .str("id")?
-                .context("id column missing")?;
-            let versions = segment.fast_fields().u64("version")?;
-            for doc in 0..segment.max_doc() {
-                if segment.is_deleted(doc) {
-                    continue;
-                }
-                let Some(ord) = ids.term_ords(doc).next() else {
-                    continue;
-                };
-                buf.clear();
-                ids.ord_to_str(ord, &mut buf)?;
-                out.push((buf.clone(), versions.first(doc).unwrap_or(0)));
-            }
-        }
+        let mut out: Vec<(String, u64)> = live_records(&reader.searcher())?
+            .into_iter()
+            .map(|(id, version, _)| (id, version))
+            .collect();
         out.sort();
         Ok(out)
     }
+}
+
+/// Every live document of a searcher as `(external id, version, address)`,
+/// read from the fast fields (no stored document is opened).
+pub fn live_records(
+    searcher: &tantivy::Searcher,
+) -> anyhow::Result<Vec<(String, u64, tantivy::DocAddress)>> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let ids = segment
+            .fast_fields()
+            .str("id")?
+            .context("id column missing")?;
+        let versions = segment.fast_fields().u64("version")?;
+        for doc in 0..segment.max_doc() {
+            if segment.is_deleted(doc) {
+                continue;
+            }
+            let Some(term) = ids.term_ords(doc).next() else {
+                continue;
+            };
+            buf.clear();
+            ids.ord_to_str(term, &mut buf)?;
+            out.push((
+                buf.clone(),
+                versions.first(doc).unwrap_or(0),
+                tantivy::DocAddress::new(segment_ord as u32, doc),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 pub fn seq_payload(seq: i64) -> String {

@@ -43,6 +43,7 @@ on_both_backends! {
 async fn serve_answers_and_stops_cleanly_on_sigterm() {
     let tdb = TestDb::new(Backend::Sqlite).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .env("DUIJIE_MODEL", "off")
         .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
         .env("DUIJIE_DATABASE_URL", &tdb.url)
         .env("RUST_LOG", "warn")

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 fn start_server(tdb: &TestDb, data_dir: &Path) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .env("DUIJIE_MODEL", "off")
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("DUIJIE_DATABASE_URL", &tdb.url)
         .env("DUIJIE_DATA_DIR", data_dir)

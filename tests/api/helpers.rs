@@ -135,11 +135,31 @@ impl TestDb {
 
     /// Runs the `duijie` binary against this database.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_duijie"))
-            .args(args)
+        self.command(args)
+            .env("DUIJIE_MODEL", "off")
+            .output()
+            .expect("run duijie")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+        c.args(args)
             .env("DUIJIE_DATABASE_URL", &self.url)
             .env("DUIJIE_DATA_DIR", self._dir.path().join("data"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        c
+    }
+
+    /// `cli` with the semantic model at `model`.
+    pub fn cli_with_model(&self, args: &[&str], model: &Path) -> Output {
+        self.command(args)
+            .env("DUIJIE_MODEL", model)
+            // Vectors are a pure function of model and text: kept between
+            // runs in the target directory, not in the user's cache.
+            .env(
+                "DUIJIE_VECTOR_CACHE",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("e5-vectors.bin"),
+            )
             .output()
             .expect("run duijie")
     }
@@ -163,13 +183,21 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the server; `seed` runs against the database first.
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with_model(backend, None).await
+    }
+
+    /// `spawn`, with semantic matching on `model`.
+    pub async fn spawn_with_model(
+        backend: Backend,
+        model: Option<std::sync::Arc<duijie::semantic::Model>>,
+    ) -> TestApp {
         let test_db = TestDb::new(backend).await;
         let (db, taxonomy) = test_db.open().await;
         let data_dir = test_db.temp_path().join("data");
         // Tests may only ever send traffic to loopback: webhook subscriptions
         // in tests point at 127.0.0.1, which the target policy allows only
         // when told to.
-        let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0", &data_dir)
+        let app = Application::build(db.clone(), taxonomy, "127.0.0.1:0", &data_dir, model)
             .await
             .expect("bind")
             .with_webhook_config(duijie::webhooks::WebhookConfig {
@@ -426,6 +454,7 @@ impl TestDb {
     pub fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
         use std::io::Write;
         let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+            .env("DUIJIE_MODEL", "off")
             .args(args)
             .env("DUIJIE_DATABASE_URL", &self.url)
             .env("DUIJIE_DATA_DIR", self._dir.path().join("data"))
@@ -443,4 +472,24 @@ impl TestDb {
             .expect("write stdin");
         child.wait_with_output().expect("wait for duijie")
     }
+}
+
+/// The semantic model fetched by scripts/fetch-model.sh, if it is there.
+/// CI sets DUIJIE_REQUIRE_MODEL=1: there a missing model fails the tests
+/// that use it instead of letting them fall back to lexical ranking.
+pub fn fetched_model() -> Option<std::path::PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(duijie::semantic::DEFAULT_MODEL);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("DUIJIE_REQUIRE_MODEL").as_deref() != Ok("1"),
+        "DUIJIE_REQUIRE_MODEL=1 but {} is missing: run scripts/fetch-model.sh",
+        path.display()
+    );
+    eprintln!(
+        "no semantic model at {}: skipping its checks",
+        path.display()
+    );
+    None
 }

@@ -24,6 +24,7 @@ mod rate_limits;
 mod replicas;
 mod search;
 mod segmentation;
+mod semantic;
 mod staff_scopes;
 mod storage;
 mod taxonomy_admin;

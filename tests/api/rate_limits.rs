@@ -19,6 +19,7 @@ async fn a_token_past_its_rate_gets_429_and_another_token_does_not() {
 
     // 60 per minute: a burst of 6, then one more every second.
     let mut server = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .env("DUIJIE_MODEL", "off")
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("DUIJIE_DATABASE_URL", &tdb.url)
         .env("DUIJIE_DATA_DIR", tdb.temp_path().join("data"))

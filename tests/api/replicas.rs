@@ -45,6 +45,7 @@ impl Replica {
             .open(&log)
             .expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+            .env("DUIJIE_MODEL", "off")
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("DUIJIE_DATABASE_URL", &tdb.url)
             .env("DUIJIE_DATA_DIR", data_dir)
@@ -104,6 +105,7 @@ impl Drop for Replica {
 /// `duijie reindex --check` over one replica's data directory.
 fn index_check(tdb: &TestDb, data_dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .env("DUIJIE_MODEL", "off")
         .args(["reindex", "--check"])
         .env("DUIJIE_DATABASE_URL", &tdb.url)
         .env("DUIJIE_DATA_DIR", data_dir)

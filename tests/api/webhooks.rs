@@ -189,6 +189,7 @@ impl Duijie {
             taxonomy,
             "127.0.0.1:0",
             &test_db.temp_path().join("data"),
+            None,
         )
         .await
         .unwrap()

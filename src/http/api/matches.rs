@@ -100,12 +100,14 @@ async fn rank_for_need(
     let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
     // The need was checked visible above; its ranking depends on the need
     // (id, version), the options, the weights and the taxonomy.
+    let vectors = state.search.vectors();
     let key = format!(
-        "need-matches|{}|{}|{opts:?}|{}|{}",
+        "need-matches|{}|{}|{opts:?}|{}|{}|{}",
         need.external_id,
         need.version,
         weights.version,
-        state.taxonomy.generation()
+        state.taxonomy.generation(),
+        vectors.as_ref().map_or(0, |v| v.generation())
     );
     Ok(state
         .search
@@ -114,6 +116,7 @@ async fn rank_for_need(
                 analyzer,
                 taxonomy: &taxonomy,
                 weights: &weights,
+                vectors: vectors.as_deref(),
             }
             .rank_capabilities(index, &profile, &opts)
         })
@@ -177,12 +180,14 @@ pub async fn capability_matches(
     let profile = Profile::from_capability(&cap);
     let (weights, taxonomy) = (state.search.weights(), state.taxonomy.current());
     // Ranked needs are filtered by the caller's visibility: it is in the key.
+    let vectors = state.search.vectors();
     let key = format!(
-        "capability-matches|{}|{}|{opts:?}|{visibility:?}|{}|{}",
+        "capability-matches|{}|{}|{opts:?}|{visibility:?}|{}|{}|{}",
         cap.external_id,
         cap.version,
         weights.version,
-        state.taxonomy.generation()
+        state.taxonomy.generation(),
+        vectors.as_ref().map_or(0, |v| v.generation())
     );
     let results = state
         .search
@@ -191,6 +196,7 @@ pub async fn capability_matches(
                 analyzer,
                 taxonomy: &taxonomy,
                 weights: &weights,
+                vectors: vectors.as_deref(),
             }
             .rank_needs(index, &profile, &opts, visibility)
         })

@@ -1,0 +1,411 @@
+//! Passage vectors of indexed records: a file-backed cache keyed by the
+//! hash of model and text (derived data: deleting it only costs time), and
+//! per-kind snapshots that matching reads.
+
+use super::Model;
+use crate::search::Kind;
+use crate::search::store::SearchIndex;
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tantivy::TantivyDocument;
+use tantivy::schema::Value;
+
+const MAGIC: &[u8; 4] = b"DJV1";
+
+/// The text a record is embedded as: title, keywords and description.
+pub fn passage(title: &str, keywords: &[String], description: &str) -> String {
+    format!("passage: {title}。{}。{description}", keywords.join("，"))
+}
+
+type Key = [u8; 16];
+
+fn key(model: &str, text: &str) -> Key {
+    let mut h = Sha256::new();
+    h.update(model.as_bytes());
+    h.update([0]);
+    h.update(text.as_bytes());
+    let d = h.finalize();
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
+}
+
+/// Vectors by (model, text) hash, appended to a file as they are computed.
+pub struct VectorCache {
+    dim: usize,
+    vectors: HashMap<Key, Arc<[f32]>>,
+    file: Option<BufWriter<std::fs::File>>,
+    path: PathBuf,
+}
+
+impl VectorCache {
+    /// Opens (or creates) the cache file at `path`. A damaged tail (a crash
+    /// in the middle of an append) is cut off; a file of another dimension is
+    /// started afresh.
+    pub fn open(path: &Path, dim: usize) -> anyhow::Result<VectorCache> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let mut vectors = HashMap::new();
+        let record = 16 + dim * 4;
+        let mut valid_len = 0u64;
+        let mut fresh = true;
+        if let Ok(f) = std::fs::File::open(path) {
+            let mut r = BufReader::new(f);
+            let mut head = [0u8; 8];
+            if r.read_exact(&mut head).is_ok()
+                && &head[..4] == MAGIC
+                && u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize == dim
+            {
+                fresh = false;
+                valid_len = 8;
+                let mut buf = vec![0u8; record];
+                while r.read_exact(&mut buf).is_ok() {
+                    let mut k = [0u8; 16];
+                    k.copy_from_slice(&buf[..16]);
+                    let v: Arc<[f32]> = buf[16..]
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect();
+                    vectors.insert(k, v);
+                    valid_len += record as u64;
+                }
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(false)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        file.set_len(valid_len)?;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        if fresh {
+            file.write_all(MAGIC)?;
+            file.write_all(&(dim as u32).to_le_bytes())?;
+        }
+        Ok(VectorCache {
+            dim,
+            vectors,
+            file: Some(BufWriter::new(file)),
+            path: path.to_owned(),
+        })
+    }
+
+    /// A cache that lives only in memory.
+    pub fn in_memory(dim: usize) -> VectorCache {
+        VectorCache {
+            dim,
+            vectors: HashMap::new(),
+            file: None,
+            path: PathBuf::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.vectors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+
+    fn get(&self, k: &Key) -> Option<Arc<[f32]>> {
+        self.vectors.get(k).cloned()
+    }
+
+    fn insert(&mut self, k: Key, v: Arc<[f32]>) -> anyhow::Result<()> {
+        anyhow::ensure!(v.len() == self.dim, "vector of the wrong dimension");
+        if let Some(f) = &mut self.file {
+            f.write_all(&k)?;
+            for x in v.iter() {
+                f.write_all(&x.to_le_bytes())?;
+            }
+        }
+        self.vectors.insert(k, v);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(f) = &mut self.file {
+            f.flush()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The vectors of one index (needs or capabilities) at one moment.
+#[derive(Default)]
+pub struct Snapshot {
+    /// (external id, version) of each row.
+    pub rows: Vec<(String, u64)>,
+    row_of: HashMap<String, usize>,
+    matrix: Vec<f32>,
+    dim: usize,
+}
+
+impl Snapshot {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn row(&self, id: &str) -> Option<usize> {
+        self.row_of.get(id).copied()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&[f32]> {
+        let r = self.row(id)?;
+        self.matrix.get(r * self.dim..(r + 1) * self.dim)
+    }
+
+    /// Cosine of `v` with every row (vectors are unit length).
+    pub fn cosines(&self, v: &[f32]) -> Vec<f32> {
+        if self.dim == 0 {
+            return Vec::new();
+        }
+        self.matrix
+            .chunks_exact(self.dim)
+            .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+            .collect()
+    }
+}
+
+/// Semantic vectors of a running index: the model, the cache and a
+/// snapshot per kind, refreshed from the index in the background.
+pub struct Vectors {
+    pub model: Arc<Model>,
+    cache: Mutex<VectorCache>,
+    snapshots: [RwLock<Arc<Snapshot>>; 2],
+    generation: AtomicU64,
+}
+
+fn slot(kind: Kind) -> usize {
+    match kind {
+        Kind::Need => 0,
+        Kind::Capability => 1,
+    }
+}
+
+impl Vectors {
+    pub fn new(model: Arc<Model>, cache: VectorCache) -> Vectors {
+        Vectors {
+            model,
+            cache: Mutex::new(cache),
+            snapshots: Default::default(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    pub fn snapshot(&self, kind: Kind) -> Arc<Snapshot> {
+        self.snapshots[slot(kind)]
+            .read()
+            .map(|s| Arc::clone(&s))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// Moves whenever a snapshot changes: part of result-cache keys.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Brings the snapshots in step with `index`, embedding at most `budget`
+    /// records that have no vector yet. Returns how many records still wait.
+    pub fn refresh(&self, index: &SearchIndex, budget: usize) -> anyhow::Result<usize> {
+        let mut waiting = 0;
+        let mut budget = budget;
+        for kind in [Kind::Need, Kind::Capability] {
+            waiting += self.refresh_kind(index, kind, &mut budget)?;
+        }
+        Ok(waiting)
+    }
+
+    fn refresh_kind(
+        &self,
+        index: &SearchIndex,
+        kind: Kind,
+        budget: &mut usize,
+    ) -> anyhow::Result<usize> {
+        let f = index.fields;
+        let reader = &index.kind(kind).reader;
+        let searcher = reader.searcher();
+        let old = self.snapshot(kind);
+        // Live (id, version, address) of the index; unchanged rows keep
+        // their vectors without reading the document.
+        let mut live = crate::search::store::live_records(&searcher)?;
+        live.sort_by(|a, b| a.0.cmp(&b.0));
+        let unchanged = live.len() == old.rows.len()
+            && live
+                .iter()
+                .zip(&old.rows)
+                .all(|(a, b)| a.0 == b.0 && a.1 == b.1);
+        if unchanged {
+            return Ok(0);
+        }
+        let dim = self.model.dim();
+        let mut rows = Vec::with_capacity(live.len());
+        let mut matrix = Vec::with_capacity(live.len() * dim);
+        let mut waiting = 0;
+        let mut last_ids = std::collections::HashSet::new();
+        for (id, version, addr) in live {
+            if !last_ids.insert(id.clone()) {
+                continue;
+            }
+            let kept = old
+                .row_of
+                .get(&id)
+                .filter(|r| old.rows[**r].1 == version)
+                .and_then(|_| old.get(&id));
+            let vector: Option<Arc<[f32]>> = match kept {
+                Some(v) => Some(v.into()),
+                None => {
+                    let doc: TantivyDocument = searcher.doc(addr)?;
+                    let text_of = |field| {
+                        doc.get_first(field)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let keywords: Vec<String> = doc
+                        .get_all(f.keywords)
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    let text = passage(&text_of(f.title), &keywords, &text_of(f.description));
+                    let k = key(self.model.id(), &text);
+                    let cached = self.lock_cache().get(&k);
+                    match cached {
+                        Some(v) => Some(v),
+                        None if *budget > 0 => {
+                            *budget -= 1;
+                            let v: Arc<[f32]> = self.model.embed(&text)?.into();
+                            self.lock_cache().insert(k, Arc::clone(&v))?;
+                            Some(v)
+                        }
+                        None => {
+                            waiting += 1;
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(v) = vector {
+                rows.push((id, version));
+                matrix.extend_from_slice(&v);
+            }
+        }
+        self.lock_cache().flush()?;
+        let row_of = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.clone(), i))
+            .collect();
+        let snapshot = Arc::new(Snapshot {
+            rows,
+            row_of,
+            matrix,
+            dim,
+        });
+        if let Ok(mut g) = self.snapshots[slot(kind)].write() {
+            *g = snapshot;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(waiting)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, VectorCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Where a data directory keeps the vectors of `model`.
+pub fn cache_path(data_dir: &Path, model: &Model) -> PathBuf {
+    data_dir.join("vectors").join(format!("{}.bin", model.id()))
+}
+
+/// The configured model with the vectors of `index` (cached in `data_dir`),
+/// embedding at most `budget` records not seen before: for commands that
+/// rank without a running server. `None` without a model.
+pub fn load_for(
+    data_dir: &Path,
+    index: &SearchIndex,
+    budget: usize,
+    model: Option<Arc<Model>>,
+) -> anyhow::Result<Option<Vectors>> {
+    let Some(model) = model else {
+        return Ok(None);
+    };
+    let cache = VectorCache::open(&cache_path(data_dir, &model), model.dim())?;
+    let vectors = Vectors::new(model, cache);
+    let waiting = vectors.refresh(index, budget)?;
+    if waiting > 0 {
+        eprintln!(
+            "注意：{waiting} 条记录尚无语义向量，本次排序未用到它们 \
+             (note: {waiting} records have no semantic vector yet; the server computes them in the background)"
+        );
+    }
+    Ok(Some(vectors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_vectors_across_opens_and_cuts_a_torn_tail() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("v.bin");
+        let (a, b) = (key("m", "passage: 甲"), key("m", "passage: 乙"));
+        assert_ne!(a, b);
+        assert_ne!(key("m", "x"), key("n", "x"), "the model is part of the key");
+        {
+            let mut c = VectorCache::open(&path, 3)?;
+            c.insert(a, vec![1.0, 0.0, 0.0].into())?;
+            c.insert(b, vec![0.0, 1.0, 0.0].into())?;
+            c.flush()?;
+        }
+        // A crash in the middle of an append leaves half a record.
+        let len = std::fs::metadata(&path)?.len();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
+        f.write_all(&[7u8; 20])?;
+        drop(f);
+        let mut c = VectorCache::open(&path, 3)?;
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(&b).as_deref(), Some(&[0.0, 1.0, 0.0][..]));
+        assert_eq!(std::fs::metadata(&path)?.len(), len, "torn tail cut off");
+        c.insert(key("m", "丙"), vec![0.0, 0.0, 1.0].into())?;
+        c.flush()?;
+        assert_eq!(VectorCache::open(&path, 3)?.len(), 3);
+        // Another dimension (another model format) starts afresh.
+        assert_eq!(VectorCache::open(&path, 4)?.len(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn snapshot_cosines_follow_rows() {
+        let s = Snapshot {
+            rows: vec![("a".into(), 1), ("b".into(), 1)],
+            row_of: [("a".to_owned(), 0), ("b".to_owned(), 1)]
+                .into_iter()
+                .collect(),
+            matrix: vec![1.0, 0.0, 0.6, 0.8],
+            dim: 2,
+        };
+        assert_eq!(s.cosines(&[0.0, 1.0]), vec![0.0, 0.8]);
+        assert_eq!(s.get("b"), Some(&[0.6, 0.8][..]));
+        assert_eq!(s.get("c"), None);
+    }
+}
