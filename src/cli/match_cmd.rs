@@ -42,9 +42,10 @@ pub async fn eval(
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "权重 / weights: {}   用时 / seconds: {:.1}",
+        "权重 / weights: {}   用时 / seconds: {:.1}   每条需求排序 / per need: {:.1} ms (p50)",
         r.weights,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        r.rank_ms_p50
     );
     println!(
         "语义模型 / semantic model: {}",

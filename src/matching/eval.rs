@@ -43,6 +43,8 @@ pub struct EvalReport {
     pub weights: String,
     /// The sentence-embedding model used, if any.
     pub semantic: Option<String>,
+    /// Median time to rank one need (milliseconds).
+    pub rank_ms_p50: f64,
     pub worst: Vec<NeedScore>,
     /// Every need's scores, in id order.
     pub per_need: Vec<NeedScore>,
@@ -142,7 +144,16 @@ fn semantic_vectors(
         None => VectorCache::in_memory(model.dim()),
     };
     let vectors = Vectors::new(model, cache);
+    let (before, started) = (vectors.cached(), std::time::Instant::now());
     vectors.refresh(index, usize::MAX)?;
+    let embedded = vectors.cached() - before;
+    if embedded > 0 {
+        let s = started.elapsed().as_secs_f64();
+        eprintln!(
+            "语义向量 / vectors: {embedded} embedded in {s:.1} s ({:.0} ms each)",
+            s * 1000.0 / embedded as f64
+        );
+    }
     Ok(Some(vectors))
 }
 
@@ -184,11 +195,14 @@ pub async fn eval_dir(
         ..MatchOptions::default()
     };
     let mut per_need = Vec::new();
+    let mut rank_ms = Vec::new();
     for n in &needs {
         let Some(judged) = qrels.get(&n.external_id) else {
             continue;
         };
+        let started = std::time::Instant::now();
         let ranked = matcher.rank_capabilities(&index, &Profile::from_model(n), &opts)?;
+        rank_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         let ids: Vec<String> = ranked.into_iter().map(|r| r.capability.id).collect();
         per_need.push(NeedScore {
             need: n.external_id.clone(),
@@ -210,6 +224,10 @@ pub async fn eval_dir(
         needs: per_need.len(),
         weights: weights.version.clone(),
         semantic: vectors.as_ref().map(|v| v.model.id().to_owned()),
+        rank_ms_p50: {
+            rank_ms.sort_by(f64::total_cmp);
+            rank_ms.get(rank_ms.len() / 2).copied().unwrap_or(0.0)
+        },
         worst,
         per_need,
     })

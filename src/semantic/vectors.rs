@@ -180,9 +180,44 @@ impl Snapshot {
         }
         self.matrix
             .chunks_exact(self.dim)
-            .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+            .map(|row| dot(row, v))
             .collect()
     }
+
+    /// A snapshot of `rows` ((id, version) each) with their vectors, row
+    /// after row in `matrix`.
+    pub fn new(rows: Vec<(String, u64)>, matrix: Vec<f32>, dim: usize) -> Snapshot {
+        let row_of = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.clone(), i))
+            .collect();
+        Snapshot {
+            rows,
+            row_of,
+            matrix,
+            dim,
+        }
+    }
+}
+
+/// Dot product in eight independent lanes: the compiler vectorizes it
+/// (a plain sum is one dependency chain).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Semantic vectors of a running index: the model, the cache and a
@@ -216,6 +251,11 @@ impl Vectors {
             .read()
             .map(|s| Arc::clone(&s))
             .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// Vectors in the cache.
+    pub fn cached(&self) -> usize {
+        self.lock_cache().len()
     }
 
     /// Moves whenever a snapshot changes: part of result-cache keys.
@@ -308,17 +348,7 @@ impl Vectors {
             }
         }
         self.lock_cache().flush()?;
-        let row_of = rows
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (id.clone(), i))
-            .collect();
-        let snapshot = Arc::new(Snapshot {
-            rows,
-            row_of,
-            matrix,
-            dim,
-        });
+        let snapshot = Arc::new(Snapshot::new(rows, matrix, dim));
         if let Ok(mut g) = self.snapshots[slot(kind)].write() {
             *g = snapshot;
         }
@@ -396,16 +426,21 @@ mod tests {
 
     #[test]
     fn snapshot_cosines_follow_rows() {
-        let s = Snapshot {
-            rows: vec![("a".into(), 1), ("b".into(), 1)],
-            row_of: [("a".to_owned(), 0), ("b".to_owned(), 1)]
-                .into_iter()
-                .collect(),
-            matrix: vec![1.0, 0.0, 0.6, 0.8],
-            dim: 2,
-        };
+        let s = Snapshot::new(
+            vec![("a".into(), 1), ("b".into(), 1)],
+            vec![1.0, 0.0, 0.6, 0.8],
+            2,
+        );
         assert_eq!(s.cosines(&[0.0, 1.0]), vec![0.0, 0.8]);
         assert_eq!(s.get("b"), Some(&[0.6, 0.8][..]));
         assert_eq!(s.get("c"), None);
+    }
+
+    #[test]
+    fn the_lane_dot_product_equals_the_plain_one() {
+        let a: Vec<f32> = (0..19).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..19).map(|i| (i as f32 * 0.11).cos()).collect();
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - plain).abs() < 1e-5);
     }
 }
