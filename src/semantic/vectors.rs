@@ -227,6 +227,11 @@ pub struct Vectors {
     cache: Mutex<VectorCache>,
     snapshots: [RwLock<Arc<Snapshot>>; 2],
     generation: AtomicU64,
+    /// Per kind, the (build, searcher generation) whose every record has a
+    /// vector: nothing to do until the index moves on.
+    complete: Mutex<[Option<(String, u64)>; 2]>,
+    /// Texts the model failed on (logged once, not retried every round).
+    failed: Mutex<std::collections::HashSet<Key>>,
 }
 
 fn slot(kind: Kind) -> usize {
@@ -243,6 +248,8 @@ impl Vectors {
             cache: Mutex::new(cache),
             snapshots: Default::default(),
             generation: AtomicU64::new(0),
+            complete: Mutex::new(Default::default()),
+            failed: Mutex::new(Default::default()),
         }
     }
 
@@ -283,6 +290,10 @@ impl Vectors {
         let f = index.fields;
         let reader = &index.kind(kind).reader;
         let searcher = reader.searcher();
+        let seen = (index.build.clone(), searcher.generation().generation_id());
+        if self.lock(&self.complete)[slot(kind)].as_ref() == Some(&seen) {
+            return Ok(0);
+        }
         let old = self.snapshot(kind);
         // Live (id, version, address) of the index; unchanged rows keep
         // their vectors without reading the document.
@@ -294,6 +305,7 @@ impl Vectors {
                 .zip(&old.rows)
                 .all(|(a, b)| a.0 == b.0 && a.1 == b.1);
         if unchanged {
+            self.lock(&self.complete)[slot(kind)] = Some(seen);
             return Ok(0);
         }
         let dim = self.model.dim();
@@ -329,11 +341,22 @@ impl Vectors {
                     let cached = self.lock_cache().get(&k);
                     match cached {
                         Some(v) => Some(v),
+                        None if self.lock(&self.failed).contains(&k) => None,
                         None if *budget > 0 => {
                             *budget -= 1;
-                            let v: Arc<[f32]> = self.model.embed(&text)?.into();
-                            self.lock_cache().insert(k, Arc::clone(&v))?;
-                            Some(v)
+                            match self.model.embed(&text) {
+                                Ok(v) => {
+                                    let v: Arc<[f32]> = v.into();
+                                    self.lock_cache().insert(k, Arc::clone(&v))?;
+                                    Some(v)
+                                }
+                                Err(e) => {
+                                    // Ranked without a vector (feature 0).
+                                    tracing::warn!(%id, error = %format!("{e:#}"), "cannot embed a record");
+                                    self.lock(&self.failed).insert(k);
+                                    None
+                                }
+                            }
                         }
                         None => {
                             waiting += 1;
@@ -353,11 +376,18 @@ impl Vectors {
             *g = snapshot;
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        if waiting == 0 {
+            self.lock(&self.complete)[slot(kind)] = Some(seen);
+        }
         Ok(waiting)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, VectorCache> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+        self.lock(&self.cache)
+    }
+
+    fn lock<'a, T>(&self, m: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

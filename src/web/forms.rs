@@ -597,6 +597,7 @@ pub fn feature_label(code: &str) -> &str {
         "cooperation" => "合作方式相符",
         "maturity" => "技术成熟度",
         "tier" => "单位层级",
+        "semantic" => "语义相近",
         other => other,
     }
 }
