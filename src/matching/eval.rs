@@ -120,10 +120,10 @@ pub fn reciprocal_rank(ranking: &[String], judged: &HashMap<String, u8>) -> f64 
         .map_or(0.0, |p| 1.0 / (p + 1) as f64)
 }
 
-/// The configured model with vectors for every record of `index`. They are
-/// cached by text in `DUIJIE_VECTOR_CACHE` (a file), by default in the
-/// user's cache directory: a pure function of model and text, so repeated
-/// evaluations skip the ~0.1 s per record of embedding.
+/// The configured model with vectors for every record of `index`, computed
+/// in memory (eval touches nothing persistent), or cached by text in the
+/// file `DUIJIE_VECTOR_CACHE` names: vectors are a pure function of model
+/// and text, so repeated evaluations then skip the ~0.1 s a record.
 fn semantic_vectors(
     index: &SearchIndex,
     model: Option<Arc<Model>>,
@@ -131,16 +131,8 @@ fn semantic_vectors(
     let Some(model) = model else {
         return Ok(None);
     };
-    let path = std::env::var_os("DUIJIE_VECTOR_CACHE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(std::path::PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-                .map(|d| d.join("duijie").join(format!("{}.bin", model.id())))
-        });
-    let cache = match path {
-        Some(p) => VectorCache::open(&p, model.dim())?,
+    let cache = match std::env::var_os("DUIJIE_VECTOR_CACHE").filter(|p| !p.is_empty()) {
+        Some(p) => VectorCache::open(Path::new(&p), model.dim())?,
         None => VectorCache::in_memory(model.dim()),
     };
     let vectors = Vectors::new(model, cache);
