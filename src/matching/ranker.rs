@@ -210,6 +210,40 @@ impl SemanticScores {
             .collect()
     }
 
+    /// The `k` nearest records the caller may see that are not in `have`.
+    fn candidates(
+        &self,
+        searcher: &tantivy::Searcher,
+        id_field: tantivy::schema::Field,
+        k: usize,
+        visibility: Visibility,
+        have: &[(f32, tantivy::DocAddress)],
+    ) -> tantivy::Result<Vec<tantivy::DocAddress>> {
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<(Occur, Box<dyn Query>)> = self
+            .nearest(k)
+            .into_iter()
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(id_field, id),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        // Filtered inside the search, like every other candidate.
+        let query = VisibleOnly::wrap(Box::new(BooleanQuery::new(ids)), visibility);
+        let found = searcher.search(&*query, &TopDocs::with_limit(k).order_by_score())?;
+        let have: HashSet<tantivy::DocAddress> = have.iter().map(|(_, a)| *a).collect();
+        Ok(found
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| !have.contains(a))
+            .collect())
+    }
+
     /// The feature: z-score / scale, clamped to [0, 1]; 0 for a record
     /// without a vector yet.
     fn feature(&self, id: &str, scale: f32) -> f32 {
@@ -218,6 +252,27 @@ impl SemanticScores {
             None => 0.0,
         }
     }
+}
+
+/// `pool` with its scores under `clauses`; 0 for a document none matches
+/// (a semantic candidate may share no word with the profile).
+fn scored_with_zeros(
+    searcher: &tantivy::Searcher,
+    clauses: &[Box<dyn Query>],
+    pool: Vec<tantivy::DocAddress>,
+) -> tantivy::Result<Vec<(f32, tantivy::DocAddress)>> {
+    if pool.is_empty() {
+        return Ok(Vec::new());
+    }
+    let scored: std::collections::HashMap<tantivy::DocAddress, f32> =
+        score_pool(searcher, clauses, &pool, pool.len())?
+            .into_iter()
+            .map(|(s, a)| (a, s))
+            .collect();
+    Ok(pool
+        .into_iter()
+        .map(|a| (scored.get(&a).copied().unwrap_or(0.0), a))
+        .collect())
 }
 
 fn clone_clauses(c: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {
@@ -408,41 +463,11 @@ impl Matcher<'_> {
         let semantic = self
             .vectors
             .and_then(|v| SemanticScores::new(v, target, &need.id));
-        if let Some(sem) = &semantic
-            && qw.semantic_candidates > 0
-        {
-            let ids: Vec<(Occur, Box<dyn Query>)> = sem
-                .nearest(qw.semantic_candidates)
-                .into_iter()
-                .map(|id| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.id, id),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect();
-            let query = VisibleOnly::wrap(Box::new(BooleanQuery::new(ids)), visibility);
-            let found = searcher.search(
-                &*query,
-                &TopDocs::with_limit(qw.semantic_candidates).order_by_score(),
-            )?;
-            let have: HashSet<tantivy::DocAddress> = top.iter().map(|(_, a)| *a).collect();
-            let extra: Vec<tantivy::DocAddress> = found
-                .into_iter()
-                .map(|(_, a)| a)
-                .filter(|a| !have.contains(a))
-                .collect();
-            if !extra.is_empty() {
-                let queries: Vec<Box<dyn Query>> =
-                    clauses.iter().map(|(_, q)| q.box_clone()).collect();
-                let scored = score_pool(&searcher, &queries, &extra, extra.len())?;
-                let lexical: std::collections::HashMap<tantivy::DocAddress, f32> =
-                    scored.into_iter().map(|(s, a)| (a, s)).collect();
-                for a in extra {
-                    top.push((lexical.get(&a).copied().unwrap_or(0.0), a));
-                }
-            }
+        if let Some(sem) = &semantic {
+            let extra =
+                sem.candidates(&searcher, f.id, qw.semantic_candidates, visibility, &top)?;
+            let queries: Vec<Box<dyn Query>> = clauses.iter().map(|(_, q)| q.box_clone()).collect();
+            top.extend(scored_with_zeros(&searcher, &queries, extra)?);
         }
         let best = top
             .iter()
