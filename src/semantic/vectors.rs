@@ -234,6 +234,15 @@ pub struct Vectors {
     failed: Mutex<std::collections::HashSet<Key>>,
 }
 
+/// A record's vector, or why there is none.
+enum Lookup {
+    Ready(Arc<[f32]>),
+    /// Not embedded yet (the round's budget is spent).
+    Waiting,
+    /// The model failed on this text; ranked without a vector.
+    Failed,
+}
+
 fn slot(kind: Kind) -> usize {
     match kind {
         Kind::Need => 0,
@@ -287,7 +296,6 @@ impl Vectors {
         kind: Kind,
         budget: &mut usize,
     ) -> anyhow::Result<usize> {
-        let f = index.fields;
         let reader = &index.kind(kind).reader;
         let searcher = reader.searcher();
         let seen = (index.build.clone(), searcher.generation().generation_id());
@@ -312,62 +320,28 @@ impl Vectors {
         let mut rows = Vec::with_capacity(live.len());
         let mut matrix = Vec::with_capacity(live.len() * dim);
         let mut waiting = 0;
-        let mut last_ids = std::collections::HashSet::new();
+        // Sorted by id: a record present twice (a moment between delete
+        // and add in another segment) counts once.
+        live.dedup_by(|a, b| a.0 == b.0);
         for (id, version, addr) in live {
-            if !last_ids.insert(id.clone()) {
+            // Unchanged records keep their vector without reading anything.
+            if let Some(v) = old
+                .row(&id)
+                .filter(|r| old.rows[*r].1 == version)
+                .and_then(|_| old.get(&id))
+            {
+                matrix.extend_from_slice(v);
+                rows.push((id, version));
                 continue;
             }
-            let kept = old
-                .row_of
-                .get(&id)
-                .filter(|r| old.rows[**r].1 == version)
-                .and_then(|_| old.get(&id));
-            let vector: Option<Arc<[f32]>> = match kept {
-                Some(v) => Some(v.into()),
-                None => {
-                    let doc: TantivyDocument = searcher.doc(addr)?;
-                    let text_of = |field| {
-                        doc.get_first(field)
-                            .and_then(|v| v.as_str())
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
-                    let keywords: Vec<String> = doc
-                        .get_all(f.keywords)
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect();
-                    let text = passage(&text_of(f.title), &keywords, &text_of(f.description));
-                    let k = key(self.model.id(), &text);
-                    let cached = self.lock_cache().get(&k);
-                    match cached {
-                        Some(v) => Some(v),
-                        None if self.lock(&self.failed).contains(&k) => None,
-                        None if *budget > 0 => {
-                            *budget -= 1;
-                            match self.model.embed(&text) {
-                                Ok(v) => {
-                                    let v: Arc<[f32]> = v.into();
-                                    self.lock_cache().insert(k, Arc::clone(&v))?;
-                                    Some(v)
-                                }
-                                Err(e) => {
-                                    // Ranked without a vector (feature 0).
-                                    tracing::warn!(%id, error = %format!("{e:#}"), "cannot embed a record");
-                                    self.lock(&self.failed).insert(k);
-                                    None
-                                }
-                            }
-                        }
-                        None => {
-                            waiting += 1;
-                            None
-                        }
-                    }
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            match self.vector_of(&doc, index, &id, budget)? {
+                Lookup::Ready(v) => {
+                    matrix.extend_from_slice(&v);
+                    rows.push((id, version));
                 }
-            };
-            if let Some(v) = vector {
-                rows.push((id, version));
-                matrix.extend_from_slice(&v);
+                Lookup::Waiting => waiting += 1,
+                Lookup::Failed => {}
             }
         }
         self.lock_cache().flush()?;
@@ -380,6 +354,52 @@ impl Vectors {
             self.lock(&self.complete)[slot(kind)] = Some(seen);
         }
         Ok(waiting)
+    }
+
+    /// The vector of a stored record: from the cache, else embedded while
+    /// `budget` lasts.
+    fn vector_of(
+        &self,
+        doc: &TantivyDocument,
+        index: &SearchIndex,
+        id: &str,
+        budget: &mut usize,
+    ) -> anyhow::Result<Lookup> {
+        let f = index.fields;
+        let text_of = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
+        let keywords: Vec<String> = doc
+            .get_all(f.keywords)
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let text = passage(text_of(f.title), &keywords, text_of(f.description));
+        let k = key(self.model.id(), &text);
+        if let Some(v) = self.lock_cache().get(&k) {
+            return Ok(Lookup::Ready(v));
+        }
+        if self.lock(&self.failed).contains(&k) {
+            return Ok(Lookup::Failed);
+        }
+        if *budget == 0 {
+            return Ok(Lookup::Waiting);
+        }
+        *budget -= 1;
+        match self.model.embed(&text) {
+            Ok(v) => {
+                let v: Arc<[f32]> = v.into();
+                self.lock_cache().insert(k, Arc::clone(&v))?;
+                Ok(Lookup::Ready(v))
+            }
+            Err(e) => {
+                // Ranked without a vector (feature 0); not retried.
+                tracing::warn!(%id, error = %format!("{e:#}"), "cannot embed a record");
+                self.lock(&self.failed).insert(k);
+                Ok(Lookup::Failed)
+            }
+        }
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, VectorCache> {
