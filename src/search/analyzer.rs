@@ -9,14 +9,18 @@
 
 use super::assets;
 use super::normalize::normalize;
+use super::stop_words::StopWords;
 use jieba_rs::Jieba;
-use rustc_hash::FxHashSet;
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
 /// Tokens longer than this are noise (base64, hashes) and would bloat the
 /// term dictionary.
 const MAX_TOKEN_BYTES: usize = 60;
+
+/// Words of more than four CJK characters (12 bytes) are searched for
+/// dictionary words of four characters or more inside them.
+const LONGER_PARTS_FROM: usize = 12;
 
 /// One term of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,25 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
+/// Whether a token has a letter, digit or ideograph. jieba's tokens are
+/// whole words or single separators, so the first character nearly always
+/// decides: an ideograph or ASCII letter at once, punctuation or space alone.
+#[inline(always)]
+fn has_word_char(word: &str) -> bool {
+    let b = word.as_bytes();
+    match b.first() {
+        Some(x) if x.is_ascii_alphanumeric() => true,
+        // An ideograph: U+3400..=U+9FFF less U+4DC0..=U+4DFF (E4 B7 xx, the
+        // hexagram symbols).
+        Some(&x @ 0xE3..=0xE9) if b.len() >= 3 => match (x, b[1]) {
+            (0xE3, y) if y < 0x90 => word.chars().any(is_word_char),
+            (0xE4, 0xB7) => word.chars().any(is_word_char),
+            _ => true,
+        },
+        _ => word.chars().any(is_word_char),
+    }
+}
+
 /// General punctuation (— “ ” …), CJK punctuation (、。「」《》 but not 〇)
 /// and full-width punctuation (，：；（）！？): none of them is alphanumeric.
 fn is_common_punctuation(c: char) -> bool {
@@ -68,13 +91,8 @@ fn is_common_punctuation(c: char) -> bool {
 
 pub struct Analyzer {
     jieba: Jieba,
-    /// Hashed with Fx: looked up once per token on the indexing hot path.
-    stop_words: FxHashSet<String>,
-    /// Longest stop word in bytes: longer tokens skip the lookup.
-    stop_max_len: usize,
-    /// Bit per first character (below U+10000) that some stop word starts
-    /// with: most technical terms start with none of them and skip hashing.
-    stop_first: Vec<u64>,
+    /// Normalized stop words.
+    stop_words: StopWords,
 }
 
 static SHARED: LazyLock<Arc<Analyzer>> = LazyLock::new(|| Arc::new(Analyzer::build()));
@@ -91,42 +109,32 @@ impl Analyzer {
         for (word, freq, tag) in assets::user_dictionary() {
             jieba.add_word(word, Some(freq), tag);
         }
-        let stop_words: FxHashSet<String> = assets::stop_words()
+        let normalized: Vec<String> = assets::stop_words()
             .map(|w| normalize(w).text.into_owned())
             .collect();
-        let stop_max_len = stop_words.iter().map(String::len).max().unwrap_or(0);
-        let mut stop_first = vec![0u64; 0x10000 / 64];
-        for w in &stop_words {
-            match w.chars().next().map(u32::from) {
-                Some(cp) if cp < 0x10000 => stop_first[cp as usize >> 6] |= 1 << (cp & 63),
-                // A stop word outside the table: every token is looked up.
-                Some(_) => stop_first.iter_mut().for_each(|b| *b = u64::MAX),
-                None => {}
-            }
-        }
-        Analyzer {
-            jieba,
-            stop_words,
-            stop_max_len,
-            stop_first,
-        }
+        let stop_words = StopWords::new(normalized.iter().map(String::as_str));
+        Analyzer { jieba, stop_words }
     }
 
     pub fn is_stop_word(&self, normalized: &str) -> bool {
         self.stop_words.contains(normalized)
     }
 
-    /// `is_stop_word` for the indexing hot path: length and first-character
-    /// checks before hashing.
-    fn is_stop_token(&self, word: &str) -> bool {
-        if word.len() > self.stop_max_len {
-            return false;
+    /// Whether a token of jieba's is a term: not too long, not a separator,
+    /// not a stop word. Runs for every token of every indexed text.
+    #[inline(always)]
+    fn is_term(&self, word: &str) -> bool {
+        let stop = &self.stop_words;
+        match word.as_bytes() {
+            // Most tokens are ideographs (U+4000..=U+9FFF, less the hexagram
+            // symbols U+4DC0..=U+4DFF, E4 B7 xx): one character is answered by
+            // a bitmap, a longer word by the packed table.
+            [x @ 0xE4..=0xE9, y, z] if *x != 0xE4 || *y != 0xB7 => !stop.contains_char3(*x, *y, *z),
+            [x @ 0xE4..=0xE9, y, z, ..] if *x != 0xE4 || *y != 0xB7 => {
+                word.len() <= MAX_TOKEN_BYTES && !stop.contains_long3(word, *x, *y, *z)
+            }
+            _ => word.len() <= MAX_TOKEN_BYTES && has_word_char(word) && !stop.contains(word),
         }
-        let Some(cp) = word.chars().next().map(u32::from) else {
-            return false;
-        };
-        let candidate = cp >= 0x10000 || self.stop_first[cp as usize >> 6] & (1 << (cp & 63)) != 0;
-        candidate && self.stop_words.contains(word)
     }
 
     /// Calls `emit(term_text, from, to)` for every indexable term of `text`.
@@ -137,52 +145,60 @@ impl Analyzer {
             Mode::Search => self.jieba.cut_for_search(norm, true),
             Mode::Words => self.jieba.cut(norm, true),
         };
-        let mut keep = |word: &str, from: usize, to: usize| {
-            if word.len() <= MAX_TOKEN_BYTES
-                && word.chars().any(is_word_char)
-                && !self.is_stop_token(word)
-            {
-                emit(
-                    word,
-                    normalized.original_offset(from),
-                    normalized.original_offset(to),
-                );
-            }
+        let mut emit = |word: &str, from: usize, to: usize| {
+            emit(
+                word,
+                normalized.original_offset(from),
+                normalized.original_offset(to),
+            );
         };
         for t in tokens {
-            if mode == Mode::Search {
-                self.longer_parts(t.word, t.byte_start, &mut keep);
+            if mode == Mode::Search && t.word.len() > LONGER_PARTS_FROM {
+                self.longer_parts(t.word, t.byte_start, &mut emit);
             }
-            keep(t.word, t.byte_start, t.byte_end);
+            if self.is_term(t.word) {
+                emit(t.word, t.byte_start, t.byte_end);
+            }
         }
     }
 
     /// jieba's search mode re-emits only the 2- and 3-character dictionary
     /// words inside a long word; the longer ones matter as much in technical
     /// text (燃料电池 inside 氢燃料电池, 工业互联网 inside 工业互联网平台).
+    #[inline(never)]
     fn longer_parts(
         &self,
         word: &str,
         byte_start: usize,
-        keep: &mut impl FnMut(&str, usize, usize),
+        emit: &mut impl FnMut(&str, usize, usize),
     ) {
         const MIN_PART: usize = 4;
-        // A word of at most 12 bytes has at most four CJK characters: no
-        // longer parts (and no allocation for the common short word).
-        if word.len() <= MIN_PART * 3 {
-            return;
+        // Character boundaries, on the stack: tokens this long are rare and
+        // short (a word of over 64 characters is noise and has no parts).
+        let mut starts = [0u8; 64];
+        let mut n = 0;
+        for (i, _) in word.char_indices() {
+            if n == starts.len() || i > usize::from(u8::MAX) {
+                return;
+            }
+            starts[n] = i as u8;
+            n += 1;
         }
-        let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
-        let n = starts.len();
         if n <= MIN_PART {
             return;
         }
-        let at = |k: usize| if k == n { word.len() } else { starts[k] };
+        let at = |k: usize| {
+            if k == n {
+                word.len()
+            } else {
+                usize::from(starts[k])
+            }
+        };
         for len in MIN_PART..n {
             for i in 0..=n - len {
                 let part = &word[at(i)..at(i + len)];
-                if self.jieba.has_word(part) {
-                    keep(part, byte_start + at(i), byte_start + at(i + len));
+                if self.jieba.has_word(part) && self.is_term(part) {
+                    emit(part, byte_start + at(i), byte_start + at(i + len));
                 }
             }
         }
@@ -222,5 +238,43 @@ impl Analyzer {
             self.jieba.cut(text, true)
         };
         tokens.into_iter().map(|t| t.word).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast paths of `is_term` against its plain definition, over every
+    /// substring of a text with ideographs, stop words, hexagram symbols,
+    /// punctuation, Latin, digits and characters outside the BMP.
+    #[test]
+    fn is_term_agrees_with_its_plain_definition() {
+        let a = Analyzer::shared();
+        let text = "的碳化硅和这些䷀䷁功率器件，与GaN及PEMFC的ＳｉＣ、2024年𠀀也就是说因此 ";
+        let plain = |w: &str| {
+            w.len() <= MAX_TOKEN_BYTES && w.chars().any(is_word_char) && !a.stop_words.contains(w)
+        };
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        for (k, &from) in bounds.iter().enumerate() {
+            for &to in &bounds[k + 1..] {
+                let w = &text[from..to];
+                assert_eq!(a.is_term(w), plain(w), "{w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn stop_words_of_every_length_are_dropped() {
+        let a = Analyzer::shared();
+        let terms = a.distinct_terms("碳化硅的衬底，这些也就是说工艺", Mode::Search);
+        assert!(terms.contains(&"碳化硅".to_owned()), "{terms:?}");
+        for stop in ["的", "这些", "也就是说", "，"] {
+            assert!(!terms.iter().any(|t| t == stop), "{stop} in {terms:?}");
+        }
     }
 }

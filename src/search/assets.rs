@@ -68,6 +68,7 @@ pub fn fingerprint(schema_source: &str) -> String {
         schema_source,
         include_str!("analyzer.rs"),
         include_str!("normalize.rs"),
+        include_str!("stop_words.rs"),
         include_str!("tokenizer.rs"),
         include_str!("document.rs"),
         USER_DICT,

@@ -22,6 +22,7 @@ pub mod pool;
 pub mod schema;
 pub mod searcher;
 pub mod service;
+pub mod stop_words;
 pub mod store;
 pub mod synonyms;
 pub mod tokenizer;

@@ -9,22 +9,26 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-/// The CJK ideographs fast2s changes when converting them alone: a text
-/// without any of them is already simplified and skips the conversion (and
-/// its allocation), which is most of the text duijie sees.
-static TRADITIONAL: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    let (lo, hi) = (CJK_FIRST, CJK_LAST);
-    let mut bits = vec![0u64; ((hi - lo) as usize >> 6) + 1];
+/// Bit per BMP code point that normalization may change apart from case:
+/// the CJK ideographs fast2s converts when converting them alone, and the
+/// full-width forms of letters, digits and connectors. Most text duijie sees
+/// has none of them and skips the conversion (and its allocation). Covering the
+/// whole BMP (8 KiB) lets the scan index it by the bytes of a character.
+static SPECIAL: LazyLock<Box<[u64; 1024]>> = LazyLock::new(|| {
+    let mut bits = Box::new([0u64; 1024]);
+    let mut set = |cp: u32| bits[cp as usize >> 6] |= 1 << (cp & 63);
     let mut buf = [0u8; 4];
-    for cp in lo..=hi {
+    for cp in CJK_FIRST..=CJK_LAST {
         if let Some(c) = char::from_u32(cp) {
             let s: &str = c.encode_utf8(&mut buf);
             if fast2s::convert(s) != s {
-                let i = (cp - lo) as usize;
-                bits[i >> 6] |= 1 << (i & 63);
+                set(cp);
             }
         }
     }
+    (0xFF00..=0xFFFF)
+        .filter(|&cp| is_term_width_form(cp))
+        .for_each(&mut set);
     bits
 });
 const CJK_FIRST: u32 = 0x3400;
@@ -67,41 +71,52 @@ fn half_width(c: char) -> Option<char> {
     }
 }
 
-/// (has full-width term characters, has upper-case Latin, has traditional characters)
+/// Whether `s` may have characters to convert (traditional ideographs,
+/// full-width letters or digits).
 ///
-/// Scans bytes rather than chars: this runs over every indexed text, and only
-/// 3-byte sequences can be full-width forms (EF BC/BD xx) or CJK ideographs
-/// (E3 90 80 ..= E9 BF BF).
-fn needs_work(s: &str) -> (bool, bool, bool) {
-    let bits: &[u64] = &TRADITIONAL;
-    let b = s.as_bytes();
-    let (mut width, mut upper, mut traditional) = (false, false, false);
-    let mut i = 0;
-    while i < b.len() {
-        let x = b[i];
-        if x < 0x80 {
-            upper |= x.is_ascii_uppercase();
-            i += 1;
-        } else if x & 0xF0 == 0xE0 && i + 2 < b.len() {
-            let cp = (u32::from(x & 0x0F) << 12)
-                | (u32::from(b[i + 1] & 0x3F) << 6)
-                | u32::from(b[i + 2] & 0x3F);
-            if is_term_width_form(cp) {
-                width = true;
-            } else if (CJK_FIRST..=CJK_LAST).contains(&cp) {
-                let k = (cp - CJK_FIRST) as usize;
-                traditional |= bits[k >> 6] & (1 << (k & 63)) != 0;
-            }
-            i += 3;
+/// This runs over every indexed text, so it works on bytes. Only 3-byte
+/// sequences matter, and their lead byte (E0..=EF) can never be mistaken for
+/// a continuation byte, so the scan need not track characters: the lead and
+/// second byte pick the 64-character block of [`SPECIAL`], the third byte the
+/// bit.
+fn maybe_special(s: &str) -> bool {
+    let special: &[u64; 1024] = &SPECIAL;
+    let mut hits = 0u64;
+    let mut rest = s.as_bytes();
+    while let [x, y, z, tail @ ..] = rest {
+        if x & 0xF0 == 0xE0 {
+            let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
+            hits |= special[block] >> (z & 0x3F);
+            rest = tail;
         } else {
-            i += 1;
+            rest = &rest[1..];
         }
     }
-    (width, upper, traditional)
+    hits & 1 != 0
+}
+
+/// (has full-width term characters, has traditional characters), exactly.
+fn special_kinds(s: &str) -> (bool, bool) {
+    let (mut width, mut traditional) = (false, false);
+    for c in s.chars() {
+        let cp = u32::from(c);
+        if is_term_width_form(cp) {
+            width = true;
+        } else if (CJK_FIRST..=CJK_LAST).contains(&cp) {
+            traditional |= SPECIAL[cp as usize >> 6] & (1 << (cp & 63)) != 0;
+        }
+    }
+    (width, traditional)
 }
 
 pub fn normalize(input: &str) -> Normalized<'_> {
-    let (width, upper, traditional) = needs_work(input);
+    // No early exit, so that the compiler vectorizes it.
+    let upper = input.bytes().fold(false, |a, c| a | c.is_ascii_uppercase());
+    let (width, traditional) = if maybe_special(input) {
+        special_kinds(input)
+    } else {
+        (false, false)
+    };
     if !width && !upper && !traditional {
         return Normalized {
             text: Cow::Borrowed(input),
