@@ -173,7 +173,14 @@ struct SemanticScores {
 }
 
 impl SemanticScores {
-    fn new(vectors: &Vectors, target: Kind, profile_id: &str) -> Option<SemanticScores> {
+    /// Cosines of the profile with every record of `target`, less `hubness`
+    /// times each record's hubness when it is known for this snapshot.
+    fn new(
+        vectors: &Vectors,
+        target: Kind,
+        profile_id: &str,
+        hubness: f32,
+    ) -> Option<SemanticScores> {
         let own = vectors.snapshot(match target {
             Kind::Capability => Kind::Need,
             Kind::Need => Kind::Capability,
@@ -183,7 +190,17 @@ impl SemanticScores {
         if snapshot.len() < 20 {
             return None;
         }
-        let cosines = snapshot.cosines(own.get(profile_id)?);
+        let mut cosines = snapshot.cosines(own.get(profile_id)?);
+        if let Some(hub) = (hubness > 0.0)
+            .then(|| vectors.hubness(target))
+            .flatten()
+            .filter(|h| h.snapshot == snapshot.id)
+        {
+            cosines
+                .iter_mut()
+                .zip(&hub.values)
+                .for_each(|(c, h)| *c -= hubness * h);
+        }
         let n = cosines.len() as f32;
         let mean = cosines.iter().sum::<f32>() / n;
         let var = cosines.iter().map(|c| (c - mean) * (c - mean)).sum::<f32>() / n;
@@ -462,7 +479,7 @@ impl Matcher<'_> {
         // with whatever lexical score they have.
         let semantic = self
             .vectors
-            .and_then(|v| SemanticScores::new(v, target, &need.id));
+            .and_then(|v| SemanticScores::new(v, target, &need.id, qw.semantic_hubness));
         if let Some(sem) = &semantic {
             let extra =
                 sem.candidates(&searcher, f.id, qw.semantic_candidates, visibility, &top)?;

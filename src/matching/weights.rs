@@ -92,6 +92,11 @@ pub struct QueryWeights {
     /// clamped to [0, 1].
     #[serde(default = "default_semantic_scale")]
     pub semantic_scale: f32,
+    /// How much of a record's hubness (its mean cosine with its nearest
+    /// records of the other kind, `semantic::vectors::Hubness`) is taken off
+    /// its cosine before the z-score (0: none).
+    #[serde(default)]
+    pub semantic_hubness: f32,
 }
 
 fn default_semantic_scale() -> f32 {
@@ -122,6 +127,7 @@ impl Default for QueryWeights {
             pool: default_pool(),
             semantic_candidates: 0,
             semantic_scale: default_semantic_scale(),
+            semantic_hubness: 0.0,
         }
     }
 }

@@ -148,6 +148,8 @@ impl VectorCache {
 /// The vectors of one index (needs or capabilities) at one moment.
 #[derive(Default)]
 pub struct Snapshot {
+    /// Unique per snapshot: what a [`Hubness`] was computed for.
+    pub id: u64,
     /// (external id, version) of each row.
     pub rows: Vec<(String, u64)>,
     row_of: HashMap<String, usize>,
@@ -184,6 +186,11 @@ impl Snapshot {
             .collect()
     }
 
+    /// The rows, one slice each.
+    pub fn vectors(&self) -> impl Iterator<Item = &[f32]> {
+        self.matrix.chunks_exact(self.dim.max(1))
+    }
+
     /// A snapshot of `rows` ((id, version) each) with their vectors, row
     /// after row in `matrix`.
     pub fn new(rows: Vec<(String, u64)>, matrix: Vec<f32>, dim: usize) -> Snapshot {
@@ -192,7 +199,9 @@ impl Snapshot {
             .enumerate()
             .map(|(i, (id, _))| (id.clone(), i))
             .collect();
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         Snapshot {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
             rows,
             row_of,
             matrix,
@@ -203,6 +212,73 @@ impl Snapshot {
 
 /// Dot product in eight independent lanes: the compiler vectorizes it
 /// (a plain sum is one dependency chain).
+/// How close each row of a snapshot is to the other kind's records in
+/// general: the mean of its [`HUB_NEIGHBOURS`] highest cosines with them.
+///
+/// Sentence embeddings have hubs, texts that come out near almost anything
+/// (broad, generic descriptions), and anti-hubs. Subtracting a row's hubness
+/// from its cosine with a profile (cross-domain similarity local scaling, as
+/// in bilingual lexicon induction) ranks by how much closer the two are than
+/// the row usually is to the other side: plant and academic language meet in
+/// a shared space where generic texts would otherwise crowd the top.
+pub struct Hubness {
+    /// The snapshot whose rows `values` follows.
+    pub snapshot: u64,
+    pub values: Vec<f32>,
+    /// How many reference rows the values were computed against.
+    reference: usize,
+    /// By record: (version, value), to carry values over to the next snapshot.
+    by_id: HashMap<String, (u64, f32)>,
+}
+
+/// Neighbours averaged into a row's hubness.
+pub const HUB_NEIGHBOURS: usize = 3;
+/// At most this many rows of the other kind (evenly spread) are the
+/// reference: the cost per row stays bounded at any corpus size.
+const HUB_REFERENCE: usize = 2048;
+/// Too few records of the other kind say nothing about hubness.
+const HUB_MIN_REFERENCE: usize = 20;
+
+impl Hubness {
+    /// Hubness of `of`'s rows against `other`, reusing `old` values of
+    /// unchanged records while the reference has not grown or shrunk by more
+    /// than a quarter (so that each row is recomputed O(log n) times as a
+    /// corpus grows). `None` when `other` is too small.
+    fn compute(of: &Snapshot, other: &Snapshot, old: Option<&Hubness>) -> Option<Hubness> {
+        if other.len() < HUB_MIN_REFERENCE || of.dim != other.dim {
+            return None;
+        }
+        let step = other.len().div_ceil(HUB_REFERENCE);
+        let reference: Vec<&[f32]> = other.vectors().step_by(step).collect();
+        let n = reference.len();
+        let reuse = old.filter(|h| n * 4 <= h.reference * 5 && h.reference * 4 <= n * 5);
+        let mut values = Vec::with_capacity(of.len());
+        let mut by_id = HashMap::with_capacity(of.len());
+        let mut best = Vec::with_capacity(n);
+        for ((id, version), row) in of.rows.iter().zip(of.vectors()) {
+            let kept = reuse
+                .and_then(|h| h.by_id.get(id))
+                .filter(|(v, _)| v == version)
+                .map(|(_, x)| *x);
+            let value = kept.unwrap_or_else(|| {
+                best.clear();
+                best.extend(reference.iter().map(|r| dot(row, r)));
+                let k = HUB_NEIGHBOURS.min(best.len());
+                best.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+                best[..k].iter().sum::<f32>() / k as f32
+            });
+            values.push(value);
+            by_id.insert(id.clone(), (*version, value));
+        }
+        Some(Hubness {
+            snapshot: of.id,
+            values,
+            reference: reuse.map_or(n, |h| h.reference),
+            by_id,
+        })
+    }
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -226,6 +302,9 @@ pub struct Vectors {
     pub model: Arc<Model>,
     cache: Mutex<VectorCache>,
     snapshots: [RwLock<Arc<Snapshot>>; 2],
+    /// Per kind, the hubness of the current snapshot's rows (or of an older
+    /// one until the next refresh catches up).
+    hubness: [RwLock<Option<Arc<Hubness>>>; 2],
     generation: AtomicU64,
     /// Per kind, the (build, searcher generation) whose every record has a
     /// vector: nothing to do until the index moves on.
@@ -256,6 +335,7 @@ impl Vectors {
             model,
             cache: Mutex::new(cache),
             snapshots: Default::default(),
+            hubness: Default::default(),
             generation: AtomicU64::new(0),
             complete: Mutex::new(Default::default()),
             failed: Mutex::new(Default::default()),
@@ -267,6 +347,35 @@ impl Vectors {
             .read()
             .map(|s| Arc::clone(&s))
             .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// The hubness of `kind`'s rows, if computed for its current snapshot.
+    pub fn hubness(&self, kind: Kind) -> Option<Arc<Hubness>> {
+        let snapshot = self.snapshot(kind);
+        self.hubness[slot(kind)]
+            .read()
+            .ok()
+            .and_then(|h| h.clone())
+            .filter(|h| h.snapshot == snapshot.id && h.values.len() == snapshot.len())
+    }
+
+    /// Recomputes what is stale of each kind's hubness.
+    fn refresh_hubness(&self) {
+        for (kind, other) in [
+            (Kind::Need, Kind::Capability),
+            (Kind::Capability, Kind::Need),
+        ] {
+            let of = self.snapshot(kind);
+            let old = self.hubness[slot(kind)].read().ok().and_then(|h| h.clone());
+            if old.as_ref().is_some_and(|h| h.snapshot == of.id) {
+                continue;
+            }
+            let fresh = Hubness::compute(&of, &self.snapshot(other), old.as_deref());
+            if let Ok(mut g) = self.hubness[slot(kind)].write() {
+                *g = fresh.map(Arc::new);
+            }
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Vectors in the cache.
@@ -287,6 +396,7 @@ impl Vectors {
         for kind in [Kind::Need, Kind::Capability] {
             waiting += self.refresh_kind(index, kind, &mut budget)?;
         }
+        self.refresh_hubness();
         Ok(waiting)
     }
 
@@ -443,6 +553,51 @@ pub fn load_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unit(v: [f32; 3]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn snapshot(rows: &[(&str, u64, [f32; 3])]) -> Snapshot {
+        Snapshot::new(
+            rows.iter().map(|(id, v, _)| (id.to_string(), *v)).collect(),
+            rows.iter().flat_map(|(_, _, x)| unit(*x)).collect(),
+            3,
+        )
+    }
+
+    #[test]
+    fn a_row_near_everything_has_more_hubness_than_a_row_near_few() -> anyhow::Result<()> {
+        // 30 records of the other kind spread around the x axis.
+        let others: Vec<(String, u64, [f32; 3])> = (0..30)
+            .map(|i| {
+                let t = i as f32 / 30.0;
+                (format!("n{i}"), 1, [1.0, t - 0.5, 0.5 - t])
+            })
+            .collect();
+        let others: Vec<(&str, u64, [f32; 3])> = others
+            .iter()
+            .map(|(id, v, x)| (id.as_str(), *v, *x))
+            .collect();
+        let other = snapshot(&others);
+        let of = snapshot(&[("hub", 1, [1.0, 0.0, 0.0]), ("far", 1, [0.0, 1.0, 1.0])]);
+        let h = Hubness::compute(&of, &other, None).context("enough reference rows")?;
+        assert_eq!(h.snapshot, of.id);
+        assert!(h.values[0] > 0.9 && h.values[1] < 0.5, "{:?}", h.values);
+
+        // Unchanged records keep their value in the next snapshot; a changed
+        // version is recomputed.
+        let next = snapshot(&[("hub", 1, [0.0, 1.0, 1.0]), ("far", 2, [1.0, 0.0, 0.0])]);
+        let h2 = Hubness::compute(&next, &other, Some(&h)).context("enough reference rows")?;
+        assert_eq!(h2.values[0], h.values[0], "same version: carried over");
+        assert!(h2.values[1] > 0.9, "new version: recomputed");
+
+        // Too small a reference: no hubness at all.
+        let few = snapshot(&others[..5]);
+        assert!(Hubness::compute(&of, &few, None).is_none());
+        Ok(())
+    }
 
     #[test]
     fn the_cache_keeps_vectors_across_opens_and_cuts_a_torn_tail() -> anyhow::Result<()> {
