@@ -244,7 +244,7 @@ impl Hubness {
     /// unchanged records while the reference has not grown or shrunk by more
     /// than a quarter (so that each row is recomputed O(log n) times as a
     /// corpus grows). `None` when `other` is too small.
-    fn compute(of: &Snapshot, other: &Snapshot, old: Option<&Hubness>) -> Option<Hubness> {
+    pub fn compute(of: &Snapshot, other: &Snapshot, old: Option<&Hubness>) -> Option<Hubness> {
         if other.len() < HUB_MIN_REFERENCE || of.dim != other.dim {
             return None;
         }
