@@ -177,7 +177,7 @@ pub async fn run(spec: BenchSpec) -> anyhow::Result<()> {
     // one goes first alternating too, so that neither always finds the
     // texts in cache): a noisy neighbour then slows both sides of the ratio
     // alike. Whole passes back to back gave ratios from 0.69 to 0.96 on one
-    // build; this gives 0.82-0.84. Medians are reported.
+    // build; this gives 0.81-0.83. Medians are reported.
     let rounds = tokio::task::spawn_blocking({
         let analyzer = Arc::clone(&analyzer);
         move || {
