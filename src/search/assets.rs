@@ -69,6 +69,7 @@ pub fn fingerprint(schema_source: &str) -> String {
         include_str!("analyzer.rs"),
         include_str!("normalize.rs"),
         include_str!("stop_words.rs"),
+        include_str!("char_bits.rs"),
         include_str!("tokenizer.rs"),
         include_str!("document.rs"),
         USER_DICT,

@@ -14,6 +14,7 @@
 
 pub mod analyzer;
 pub mod assets;
+pub mod char_bits;
 pub mod document;
 pub mod highlight;
 pub mod indexer;

@@ -6,29 +6,28 @@
 //! normalized text carries a map back to original offsets. The common case,
 //! nothing changing length, carries no map and costs one pass.
 
+use super::char_bits::CharBits;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Bit per BMP code point that normalization may change apart from case:
 /// the CJK ideographs fast2s converts when converting them alone, and the
 /// full-width forms of letters, digits and connectors. Most text duijie sees
-/// has none of them and skips the conversion (and its allocation). Covering the
-/// whole BMP (8 KiB) lets the scan index it by the bytes of a character.
-static SPECIAL: LazyLock<Box<[u64; 1024]>> = LazyLock::new(|| {
-    let mut bits = Box::new([0u64; 1024]);
-    let mut set = |cp: u32| bits[cp as usize >> 6] |= 1 << (cp & 63);
+/// has none of them and skips the conversion (and its allocation).
+static SPECIAL: LazyLock<CharBits> = LazyLock::new(|| {
+    let mut bits = CharBits::new();
     let mut buf = [0u8; 4];
     for cp in CJK_FIRST..=CJK_LAST {
         if let Some(c) = char::from_u32(cp) {
             let s: &str = c.encode_utf8(&mut buf);
             if fast2s::convert(s) != s {
-                set(cp);
+                bits.insert(cp);
             }
         }
     }
     (0xFF00..=0xFFFF)
         .filter(|&cp| is_term_width_form(cp))
-        .for_each(&mut set);
+        .for_each(|cp| bits.insert(cp));
     bits
 });
 const CJK_FIRST: u32 = 0x3400;
@@ -76,17 +75,14 @@ fn half_width(c: char) -> Option<char> {
 ///
 /// This runs over every indexed text, so it works on bytes. Only 3-byte
 /// sequences matter, and their lead byte (E0..=EF) can never be mistaken for
-/// a continuation byte, so the scan need not track characters: the lead and
-/// second byte pick the 64-character block of [`SPECIAL`], the third byte the
-/// bit.
+/// a continuation byte, so the scan need not track characters.
 fn maybe_special(s: &str) -> bool {
-    let special: &[u64; 1024] = &SPECIAL;
+    let special: &CharBits = &SPECIAL;
     let mut hits = 0u64;
     let mut rest = s.as_bytes();
     while let [x, y, z, tail @ ..] = rest {
         if x & 0xF0 == 0xE0 {
-            let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
-            hits |= special[block] >> (z & 0x3F);
+            hits |= special.bit_of_utf8(*x, *y, *z);
             rest = tail;
         } else {
             rest = &rest[1..];
@@ -103,7 +99,7 @@ fn special_kinds(s: &str) -> (bool, bool) {
         if is_term_width_form(cp) {
             width = true;
         } else if (CJK_FIRST..=CJK_LAST).contains(&cp) {
-            traditional |= SPECIAL[cp as usize >> 6] & (1 << (cp & 63)) != 0;
+            traditional |= SPECIAL.contains(cp);
         }
     }
     (width, traditional)

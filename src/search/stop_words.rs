@@ -6,6 +6,7 @@
 //! table (one multiply, usually one probe, no `memcmp`). Longer stop words
 //! (a handful of long phrases) fall back to a hash set.
 
+use super::char_bits::CharBits;
 use rustc_hash::FxHashSet;
 
 /// Longest token packed into a key.
@@ -13,10 +14,10 @@ const PACKED: usize = 16;
 
 pub struct StopWords {
     /// Bit per character below U+10000 that is a stop word on its own.
-    single: Box<[u64; 1024]>,
+    single: CharBits,
     /// Bit per character below U+10000 that a stop word of more than one
     /// character starts with: most technical words start with none of them.
-    first: Box<[u64; 1024]>,
+    first: CharBits,
     /// Packed stop words of 2..=16 bytes; 0 marks an empty slot (no packed
     /// word is 0: the empty string is never stored).
     table: Vec<u128>,
@@ -28,8 +29,8 @@ pub struct StopWords {
 
 impl StopWords {
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> StopWords {
-        let mut single = Box::new([0u64; 1024]);
-        let mut first = Box::new([0u64; 1024]);
+        let mut single = CharBits::new();
+        let mut first = CharBits::new();
         let mut packed = Vec::new();
         let mut long = FxHashSet::default();
         let mut max_len = 0;
@@ -40,13 +41,13 @@ impl StopWords {
             max_len = max_len.max(w.len());
             let mut chars = w.chars();
             match (chars.next().map(u32::from), chars.next()) {
-                (Some(cp), None) if cp < 0x10000 => single[cp as usize >> 6] |= 1 << (cp & 63),
+                (Some(cp), None) if cp < 0x10000 => single.insert(cp),
                 (Some(cp), _) => {
                     if cp < 0x10000 {
-                        first[cp as usize >> 6] |= 1 << (cp & 63);
+                        first.insert(cp);
                     } else {
                         // A stop word starting outside the BMP: no filter.
-                        first.fill(u64::MAX);
+                        first.fill();
                     }
                     if w.len() <= PACKED {
                         packed.push(pack(w.as_bytes()));
@@ -79,21 +80,17 @@ impl StopWords {
         }
     }
 
-    /// Whether the one 3-byte character `x y z` is a stop word: its bytes
-    /// index the bitmap without decoding (the lead and second byte pick the
-    /// 64-character block, the third the bit).
+    /// Whether the one 3-byte character `x y z` is a stop word.
     #[inline(always)]
     pub fn contains_char3(&self, x: u8, y: u8, z: u8) -> bool {
-        let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
-        self.single[block] >> (z & 0x3F) & 1 != 0
+        self.single.contains_utf8(x, y, z)
     }
 
     /// `contains` for a word of more than one character starting with the
     /// 3-byte character `x y z`.
     #[inline(always)]
     pub fn contains_long3(&self, word: &str, x: u8, y: u8, z: u8) -> bool {
-        let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
-        self.first[block] >> (z & 0x3F) & 1 != 0 && self.contains_long(word)
+        self.first.contains_utf8(x, y, z) && self.contains_long(word)
     }
 
     /// `contains` for a word of more than one character.
@@ -133,7 +130,7 @@ impl StopWords {
         if b.len() <= 4 {
             match single_char(word) {
                 Some(cp) if cp < 0x10000 => {
-                    return self.single[cp as usize >> 6] & (1 << (cp & 63)) != 0;
+                    return self.single.contains(cp);
                 }
                 _ => {}
             }
