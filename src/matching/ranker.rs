@@ -167,6 +167,10 @@ pub struct Matcher<'a> {
 /// record of the kind ranked, and their spread (for the z-score).
 struct SemanticScores {
     snapshot: Arc<Snapshot>,
+    /// The profile's vector (unit length) the cosines are of.
+    query: Vec<f32>,
+    /// Hubness of each row to take off its cosine, already scaled.
+    hub: Option<Vec<f32>>,
     cosines: Vec<f32>,
     mean: f32,
     std: f32,
@@ -190,26 +194,82 @@ impl SemanticScores {
         if snapshot.len() < 20 {
             return None;
         }
-        let mut cosines = snapshot.cosines(own.get(profile_id)?);
-        if let Some(hub) = (hubness > 0.0)
+        let query = own.get(profile_id)?.to_vec();
+        let hub = (hubness > 0.0)
             .then(|| vectors.hubness(target))
             .flatten()
             .filter(|h| h.snapshot == snapshot.id)
-        {
-            cosines
-                .iter_mut()
-                .zip(&hub.values)
-                .for_each(|(c, h)| *c -= hubness * h);
+            .map(|h| h.values.iter().map(|v| hubness * v).collect());
+        Some(Self::of_query(snapshot, query, hub))
+    }
+
+    /// The scores of `query` (unit length) less `hub` (per row, scaled).
+    fn of_query(snapshot: Arc<Snapshot>, query: Vec<f32>, hub: Option<Vec<f32>>) -> SemanticScores {
+        let mut cosines = snapshot.cosines(&query);
+        if let Some(hub) = &hub {
+            cosines.iter_mut().zip(hub).for_each(|(c, h)| *c -= h);
         }
-        let n = cosines.len() as f32;
+        let n = cosines.len().max(1) as f32;
         let mean = cosines.iter().sum::<f32>() / n;
         let var = cosines.iter().map(|c| (c - mean) * (c - mean)).sum::<f32>() / n;
-        Some(SemanticScores {
+        SemanticScores {
             snapshot,
+            query,
+            hub,
             cosines,
             mean,
             std: var.sqrt().max(1e-6),
-        })
+        }
+    }
+
+    /// Pseudo-relevance feedback in the embedding space (Rocchio): the
+    /// profile's vector moved by `weight` towards the mean vector of `ids`
+    /// (the best-ranked records), renormalized. The records that rank best
+    /// on words and meaning together speak the other side's language, so
+    /// their neighbourhood holds relevant records that the profile's own
+    /// wording sits far from. None when no id has a vector.
+    fn with_feedback(&self, ids: &[&str], weight: f32) -> Option<MovedScores<'_>> {
+        let mut mean = vec![0f32; self.query.len()];
+        let mut n = 0usize;
+        for v in ids.iter().filter_map(|id| self.snapshot.get(id)) {
+            mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
+            n += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        let mut query: Vec<f32> = self
+            .query
+            .iter()
+            .zip(&mean)
+            .map(|(q, m)| q + weight * m / n as f32)
+            .collect();
+        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm <= f32::EPSILON {
+            return None;
+        }
+        query.iter_mut().for_each(|x| *x /= norm);
+        let mut moved = MovedScores {
+            base: self,
+            query,
+            mean: 0.0,
+            std: 1.0,
+        };
+        // The spread from evenly spread rows: all of them up to
+        // FEEDBACK_SAMPLE, so that feedback costs a bounded number of
+        // cosines (not another pass over the whole index) on a large one.
+        let rows = self.snapshot.len();
+        let step = rows.div_ceil(FEEDBACK_SAMPLE).max(1);
+        let sample: Vec<f32> = (0..rows).step_by(step).map(|r| moved.cosine(r)).collect();
+        let k = sample.len().max(1) as f32;
+        moved.mean = sample.iter().sum::<f32>() / k;
+        let var = sample
+            .iter()
+            .map(|c| (c - moved.mean) * (c - moved.mean))
+            .sum::<f32>()
+            / k;
+        moved.std = var.sqrt().max(1e-6);
+        Some(moved)
     }
 
     /// The `k` nearest records' ids.
@@ -266,6 +326,34 @@ impl SemanticScores {
     fn feature(&self, id: &str, scale: f32) -> f32 {
         match self.snapshot.row(id) {
             Some(r) => ((self.cosines[r] - self.mean) / self.std / scale.max(1e-3)).clamp(0.0, 1.0),
+            None => 0.0,
+        }
+    }
+}
+
+/// Rows whose cosines estimate the spread of the semantic feature after
+/// feedback.
+const FEEDBACK_SAMPLE: usize = 4096;
+
+/// The semantic feature after feedback: cosines with the moved vector are
+/// computed for the records asked about only.
+struct MovedScores<'s> {
+    base: &'s SemanticScores,
+    query: Vec<f32>,
+    mean: f32,
+    std: f32,
+}
+
+impl MovedScores<'_> {
+    fn cosine(&self, row: usize) -> f32 {
+        let hub = self.base.hub.as_ref().and_then(|h| h.get(row)).copied();
+        self.base.snapshot.cosine(row, &self.query) - hub.unwrap_or(0.0)
+    }
+
+    /// As [`SemanticScores::feature`], with the moved vector.
+    fn feature(&self, id: &str, scale: f32) -> f32 {
+        match self.base.snapshot.row(id) {
+            Some(r) => ((self.cosine(r) - self.mean) / self.std / scale.max(1e-3)).clamp(0.0, 1.0),
             None => 0.0,
         }
     }
@@ -510,7 +598,9 @@ impl Matcher<'_> {
         let w = &self.weights.weights;
         let query_terms: HashSet<&str> = weighted.iter().map(|(t, _, _)| t.as_str()).collect();
 
-        let mut ranked: Vec<(Ranked, Option<TermTable>)> = Vec::with_capacity(top.len());
+        // Each result with its term table (when computed) and its
+        // thin-profile factor, which semantic feedback below reapplies.
+        let mut ranked: Vec<(Ranked, Option<TermTable>, f32)> = Vec::with_capacity(top.len());
         for (bm25, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let cap = Candidate {
@@ -638,8 +728,9 @@ impl Matcher<'_> {
             let mut score: f32 = contributions.iter().map(|c| c.contribution).sum();
             let chars = cap.title.chars().count() + cap.description.chars().count();
             let min_chars = self.weights.rules.min_profile_chars;
+            let mut factor = 1.0;
             if chars < min_chars {
-                let factor = chars as f32 / min_chars as f32;
+                factor = chars as f32 / min_chars as f32;
                 score *= factor;
                 rules.push(format!(
                     "能力描述过短（{chars} 字），得分按 {:.0}% 计 (thin profile: score × {factor:.2})",
@@ -655,18 +746,47 @@ impl Matcher<'_> {
                     rules,
                 },
                 cap_terms,
+                factor,
             ));
         }
-        ranked.sort_by(|(a, _), (b, _)| {
+        let by_score = |(a, ..): &(Ranked, Option<TermTable>, f32),
+                        (b, ..): &(Ranked, Option<TermTable>, f32)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.capability.id.cmp(&b.capability.id))
+        };
+        ranked.sort_by(by_score);
+        // Semantic feedback: the best results move the profile's vector;
+        // the semantic feature (and so the score) is recomputed with it.
+        let feedback = semantic.as_ref().filter(|_| {
+            qw.semantic_feedback_docs > 0 && qw.semantic_feedback_weight > 0.0 && w.semantic != 0.0
         });
+        if let Some(sem) = feedback {
+            let best: Vec<&str> = ranked
+                .iter()
+                .take(qw.semantic_feedback_docs)
+                .map(|(r, ..)| r.capability.id.as_str())
+                .collect();
+            if let Some(moved) = sem.with_feedback(&best, qw.semantic_feedback_weight) {
+                for (r, _, factor) in &mut ranked {
+                    for c in r
+                        .contributions
+                        .iter_mut()
+                        .filter(|c| c.feature == "semantic")
+                    {
+                        c.value = moved.feature(&r.capability.id, qw.semantic_scale);
+                        c.contribution = c.value * c.weight;
+                    }
+                    r.score = r.contributions.iter().map(|c| c.contribution).sum::<f32>() * *factor;
+                }
+                ranked.sort_by(by_score);
+            }
+        }
         ranked.truncate(opts.top);
         // Explanations for the results shown: which terms matched, where.
         let ranked = ranked
             .into_iter()
-            .map(|(mut r, cap_terms)| {
+            .map(|(mut r, cap_terms, _)| {
                 let cap_terms = cap_terms.unwrap_or_else(|| {
                     TermTable::build(
                         self.analyzer,
@@ -724,4 +844,70 @@ fn matched_terms(
     });
     matched.truncate(20);
     matched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    /// 30 records: "near" along the profile, "side" at right angles to it,
+    /// "best" between the two, and filler spread around the third axis.
+    fn scores() -> SemanticScores {
+        let mut rows = vec![
+            ("near".to_string(), 1),
+            ("side".to_string(), 1),
+            ("best".to_string(), 1),
+        ];
+        let mut matrix = [
+            unit(&[1.0, 0.0, 0.0]),
+            unit(&[0.0, 1.0, 0.0]),
+            unit(&[0.6, 0.8, 0.0]),
+        ]
+        .concat();
+        for i in 0..27 {
+            rows.push((format!("f{i}"), 1));
+            matrix.extend(unit(&[(i % 3) as f32 * 0.1, (i % 5) as f32 * 0.1, 1.0]));
+        }
+        let snapshot = Arc::new(Snapshot::new(rows, matrix, 3));
+        SemanticScores::of_query(snapshot, unit(&[1.0, 0.0, 0.0]), None)
+    }
+
+    #[test]
+    fn feedback_moves_the_profile_towards_the_best_ranked() -> anyhow::Result<()> {
+        let base = scores();
+        let moved = base
+            .with_feedback(&["best"], 1.0)
+            .ok_or_else(|| anyhow::anyhow!("best has a vector"))?;
+        // "side" shares nothing with the profile, but its neighbour ranked
+        // best: feedback raises its cosine (and feature) and lowers that of
+        // the record only the profile itself is near.
+        let side = base
+            .snapshot
+            .row("side")
+            .ok_or_else(|| anyhow::anyhow!("row"))?;
+        let near = base
+            .snapshot
+            .row("near")
+            .ok_or_else(|| anyhow::anyhow!("row"))?;
+        assert!(moved.cosine(side) > base.cosines[side] + 0.3);
+        assert!(moved.cosine(near) < base.cosines[near]);
+        assert!(moved.feature("side", 1.0) > base.feature("side", 1.0));
+        // Up to FEEDBACK_SAMPLE rows the spread is the whole population's.
+        let all: Vec<f32> = (0..base.snapshot.len()).map(|r| moved.cosine(r)).collect();
+        let mean = all.iter().sum::<f32>() / all.len() as f32;
+        assert!((moved.mean - mean).abs() < 1e-5);
+        Ok(())
+    }
+
+    #[test]
+    fn feedback_without_known_records_changes_nothing() {
+        let base = scores();
+        assert!(base.with_feedback(&["unknown"], 1.0).is_none());
+        assert!(base.with_feedback(&[], 1.0).is_none());
+    }
 }

@@ -97,6 +97,14 @@ pub struct QueryWeights {
     /// its cosine before the z-score (0: none).
     #[serde(default)]
     pub semantic_hubness: f32,
+    /// Semantic pseudo-relevance feedback: the profile's vector is moved
+    /// towards the mean vector of this many best-ranked records (0: off) by
+    /// `semantic_feedback_weight`, and the semantic feature recomputed with
+    /// the moved vector.
+    #[serde(default)]
+    pub semantic_feedback_docs: usize,
+    #[serde(default)]
+    pub semantic_feedback_weight: f32,
 }
 
 fn default_semantic_scale() -> f32 {
@@ -128,6 +136,8 @@ impl Default for QueryWeights {
             semantic_candidates: 0,
             semantic_scale: default_semantic_scale(),
             semantic_hubness: 0.0,
+            semantic_feedback_docs: 0,
+            semantic_feedback_weight: 0.0,
         }
     }
 }

@@ -186,6 +186,13 @@ impl Snapshot {
             .collect()
     }
 
+    /// Cosine of `v` with row `row` (0 for a row that does not exist).
+    pub fn cosine(&self, row: usize, v: &[f32]) -> f32 {
+        self.matrix
+            .get(row * self.dim..(row + 1) * self.dim)
+            .map_or(0.0, |r| dot(r, v))
+    }
+
     /// The rows, one slice each.
     pub fn vectors(&self) -> impl Iterator<Item = &[f32]> {
         self.matrix.chunks_exact(self.dim.max(1))
