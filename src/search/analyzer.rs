@@ -8,9 +8,10 @@
 //! given (before normalization).
 
 use super::assets;
+use super::char_bits::CharBits;
 use super::normalize::normalize;
 use super::stop_words::StopWords;
-use jieba_rs::Jieba;
+use jieba_rs::{Jieba, Token};
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
@@ -74,6 +75,19 @@ fn has_word_char(word: &str) -> bool {
     }
 }
 
+/// The BMP characters that are terms on their own (see `Analyzer::char_terms`),
+/// by the plain definition: a word character that is not a stop word.
+fn char_terms(stop_words: &StopWords) -> CharBits {
+    let mut bits = CharBits::new();
+    let mut buf = [0u8; 4];
+    for c in (0..0x10000).filter_map(char::from_u32) {
+        if is_word_char(c) && !stop_words.contains(c.encode_utf8(&mut buf)) {
+            bits.insert(c.into());
+        }
+    }
+    bits
+}
+
 /// General punctuation (— “ ” …), CJK punctuation (、。「」《》 but not 〇)
 /// and full-width punctuation (，：；（）！？): none of them is alphanumeric.
 fn is_common_punctuation(c: char) -> bool {
@@ -93,6 +107,10 @@ pub struct Analyzer {
     jieba: Jieba,
     /// Normalized stop words.
     stop_words: StopWords,
+    /// Bit per BMP character that is a term on its own: a letter, digit or
+    /// ideograph that is not a stop word. A third of jieba's tokens are one
+    /// character, and this answers them with one load.
+    char_terms: CharBits,
 }
 
 static SHARED: LazyLock<Arc<Analyzer>> = LazyLock::new(|| Arc::new(Analyzer::build()));
@@ -113,7 +131,12 @@ impl Analyzer {
             .map(|w| normalize(w).text.into_owned())
             .collect();
         let stop_words = StopWords::new(normalized.iter().map(String::as_str));
-        Analyzer { jieba, stop_words }
+        let char_terms = char_terms(&stop_words);
+        Analyzer {
+            jieba,
+            stop_words,
+            char_terms,
+        }
     }
 
     pub fn is_stop_word(&self, normalized: &str) -> bool {
@@ -126,12 +149,20 @@ impl Analyzer {
     fn is_term(&self, word: &str) -> bool {
         let stop = &self.stop_words;
         match word.as_bytes() {
-            // Most tokens are ideographs (U+4000..=U+9FFF, less the hexagram
-            // symbols U+4DC0..=U+4DFF, E4 B7 xx): one character is answered by
-            // a bitmap, a longer word by the packed table.
-            [x @ 0xE4..=0xE9, y, z] if *x != 0xE4 || *y != 0xB7 => !stop.contains_char3(*x, *y, *z),
-            [x @ 0xE4..=0xE9, y, z, ..] if *x != 0xE4 || *y != 0xB7 => {
+            // Most tokens: a word of two or more ideographs (U+4000..=U+9FFF,
+            // less the hexagram symbols U+4DC0..=U+4DFF, E4 B7 xx). The packed
+            // table answers, behind a bitmap of the characters stop words
+            // start with.
+            [x @ 0xE4..=0xE9, y, z, _, ..] if *x != 0xE4 || *y != 0xB7 => {
                 word.len() <= MAX_TOKEN_BYTES && !stop.contains_long3(word, *x, *y, *z)
+            }
+            // One character of three bytes (ideographs, CJK punctuation) or
+            // one byte (ASCII): a bitmap answers.
+            [x @ 0xE0..=0xEF, y, z] => self.char_terms.contains_utf8(*x, *y, *z),
+            [x] => self.char_terms.contains(u32::from(*x)),
+            // A longer word starting with a letter or digit (numbers, Latin).
+            [x, _, ..] if x.is_ascii_alphanumeric() => {
+                word.len() <= MAX_TOKEN_BYTES && !stop.contains_long1(word, *x)
             }
             _ => word.len() <= MAX_TOKEN_BYTES && has_word_char(word) && !stop.contains(word),
         }
@@ -141,19 +172,41 @@ impl Analyzer {
     pub fn for_each_term(&self, text: &str, mode: Mode, mut emit: impl FnMut(&str, usize, usize)) {
         let normalized = normalize(text);
         let norm = normalized.text.as_ref();
-        let tokens = match mode {
-            Mode::Search => self.jieba.cut_for_search(norm, true),
-            Mode::Words => self.jieba.cut(norm, true),
-        };
-        let mut emit = |word: &str, from: usize, to: usize| {
-            emit(
-                word,
-                normalized.original_offset(from),
-                normalized.original_offset(to),
-            );
-        };
+        if normalized.offsets_unchanged() {
+            // Nearly every text: the loop over the tokens has nothing to map.
+            self.each_term(norm, mode, emit);
+        } else {
+            self.each_term(norm, mode, |w, from, to| {
+                emit(
+                    w,
+                    normalized.original_offset(from),
+                    normalized.original_offset(to),
+                );
+            });
+        }
+    }
+
+    /// `for_each_term` of normalized text, with offsets into it.
+    #[inline(always)]
+    fn each_term(&self, norm: &str, mode: Mode, emit: impl FnMut(&str, usize, usize)) {
+        // A loop per mode, so that the loop does not test the mode per token.
+        match mode {
+            Mode::Search => self.terms_of(&self.jieba.cut_for_search(norm, true), true, emit),
+            Mode::Words => self.terms_of(&self.jieba.cut(norm, true), false, emit),
+        }
+    }
+
+    /// The terms among jieba's `tokens`, with the longer dictionary words
+    /// inside long ones when `with_parts`.
+    #[inline(always)]
+    fn terms_of(
+        &self,
+        tokens: &[Token<'_>],
+        with_parts: bool,
+        mut emit: impl FnMut(&str, usize, usize),
+    ) {
         for t in tokens {
-            if mode == Mode::Search && t.word.len() > LONGER_PARTS_FROM {
+            if with_parts && t.word.len() > LONGER_PARTS_FROM {
                 self.longer_parts(t.word, t.byte_start, &mut emit);
             }
             if self.is_term(t.word) {
@@ -173,32 +226,29 @@ impl Analyzer {
         emit: &mut impl FnMut(&str, usize, usize),
     ) {
         const MIN_PART: usize = 4;
-        // Character boundaries, on the stack: tokens this long are rare and
-        // short (a word of over 64 characters is noise and has no parts).
-        let mut starts = [0u8; 64];
+        const MAX_CHARS: usize = 64;
+        // Character boundaries and the end, on the stack: tokens this long
+        // are rare and short (a word of over 64 characters, or with a
+        // character starting past byte 255, is noise and has no parts).
+        let mut bounds = [0u16; MAX_CHARS + 1];
         let mut n = 0;
         for (i, _) in word.char_indices() {
-            if n == starts.len() || i > usize::from(u8::MAX) {
+            if n == MAX_CHARS || i > usize::from(u8::MAX) {
                 return;
             }
-            starts[n] = i as u8;
+            bounds[n] = i as u16;
             n += 1;
         }
         if n <= MIN_PART {
             return;
         }
-        let at = |k: usize| {
-            if k == n {
-                word.len()
-            } else {
-                usize::from(starts[k])
-            }
-        };
+        bounds[n] = word.len() as u16;
         for len in MIN_PART..n {
-            for i in 0..=n - len {
-                let part = &word[at(i)..at(i + len)];
+            for (&from, &to) in bounds[..=n].iter().zip(&bounds[len..=n]) {
+                let (from, to) = (usize::from(from), usize::from(to));
+                let part = &word[from..to];
                 if self.jieba.has_word(part) && self.is_term(part) {
-                    emit(part, byte_start + at(i), byte_start + at(i + len));
+                    emit(part, byte_start + from, byte_start + to);
                 }
             }
         }

@@ -8,6 +8,7 @@
 
 use super::char_bits::CharBits;
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 /// Bit per BMP code point that normalization may change apart from case:
@@ -48,6 +49,11 @@ impl Normalized<'_> {
             Some(map) => map.get(normalized).map_or(normalized, |&o| o as usize),
         }
     }
+
+    /// Whether normalized offsets are original offsets (no map).
+    pub fn offsets_unchanged(&self) -> bool {
+        self.map.is_none()
+    }
 }
 
 /// Whether a full-width form (U+FF01–U+FF5E) can be part of a term: letters,
@@ -70,50 +76,168 @@ fn half_width(c: char) -> Option<char> {
     }
 }
 
-/// Whether `s` may have characters to convert (traditional ideographs,
-/// full-width letters or digits).
-///
-/// This runs over every indexed text, so it works on bytes. Only 3-byte
-/// sequences matter, and their lead byte (E0..=EF) can never be mistaken for
-/// a continuation byte, so the scan need not track characters.
-fn maybe_special(s: &str) -> bool {
-    let special: &CharBits = &SPECIAL;
-    let mut hits = 0u64;
-    let mut rest = s.as_bytes();
-    while let [x, y, z, tail @ ..] = rest {
-        if x & 0xF0 == 0xE0 {
-            hits |= special.bit_of_utf8(*x, *y, *z);
-            rest = tail;
-        } else {
-            rest = &rest[1..];
+/// `SPECIAL` laid out for `scan`: a row of 64 bits per lead byte `x` and
+/// second byte `y` of 3-byte characters `x y z`, at `x << 6 | y & 0x3F`, bit
+/// `z & 63`. The rows of bytes that do not lead a 3-byte sequence (ASCII,
+/// continuation bytes, other leads) have every bit set, so that the scan can
+/// read four characters' bits without first testing that they are 3-byte
+/// characters: a set bit means "look closer". 128 KiB, of which Chinese text
+/// touches the 4 KiB of its lead bytes.
+type ScanRows = [u64; 256 * 64];
+static SCAN_ROWS: LazyLock<Box<ScanRows>> = LazyLock::new(|| {
+    let mut rows = Box::new([u64::MAX; 256 * 64]);
+    for x in 0xE0..=0xEFu8 {
+        for y in 0x80..=0xBFu8 {
+            let row = &mut rows[usize::from(x) << 6 | usize::from(y & 0x3F)];
+            *row = 0;
+            for z in 0x80..=0xBFu8 {
+                if SPECIAL.contains_utf8(x, y, z) {
+                    *row |= 1 << (z & 63);
+                }
+            }
         }
     }
-    hits & 1 != 0
+    rows
+});
+
+/// What normalizing a text takes.
+#[derive(Default)]
+struct Changes {
+    /// Full-width letters, digits or connectors.
+    width: bool,
+    /// Traditional ideographs.
+    traditional: bool,
+    /// Where the ASCII upper case is: a byte range holding all of it.
+    upper: Option<Range<usize>>,
 }
 
-/// (has full-width term characters, has traditional characters), exactly.
-fn special_kinds(s: &str) -> (bool, bool) {
-    let (mut width, mut traditional) = (false, false);
+/// What normalizing `s` takes: one fast scan, and an exact one by
+/// characters only when the fast one meets a character to convert.
+fn changes(s: &str) -> Changes {
+    match scan(s) {
+        Some(upper) => Changes {
+            upper,
+            ..Changes::default()
+        },
+        None => changes_by_chars(s),
+    }
+}
+
+/// Where `s` has ASCII upper case (`Some(None)` if nowhere), or `None` if
+/// it may have other characters to convert (traditional ideographs,
+/// full-width letters or digits).
+///
+/// This runs over every indexed text, so it works on bytes: Chinese text is
+/// mostly runs of 3-byte characters, read four at a time from `SCAN_ROWS`
+/// with no test of their lead bytes. Only when that finds something (a
+/// special character, or a byte that does not lead a 3-byte sequence) does
+/// the scan take one exact step. Upper case can only be in the ASCII runs
+/// the steps take.
+fn scan(s: &str) -> Option<Option<Range<usize>>> {
+    let rows: &ScanRows = &SCAN_ROWS;
+    let mut upper = Upper::new(s);
+    let mut rest = s.as_bytes();
+    while let Some((c, tail)) = rest.split_first_chunk::<12>() {
+        // Four characters, or up to the first that needs a closer look.
+        let k = if look_closer(rows, &c[0..3]) {
+            0
+        } else if look_closer(rows, &c[3..6]) {
+            3
+        } else if look_closer(rows, &c[6..9]) {
+            6
+        } else if look_closer(rows, &c[9..12]) {
+            9
+        } else {
+            rest = tail;
+            continue;
+        };
+        rest = step(rows, &rest[k..], &mut upper)?;
+    }
+    while !rest.is_empty() {
+        rest = step(rows, rest, &mut upper)?;
+    }
+    Some(upper.span)
+}
+
+/// The span of a text's ASCII upper case, as `scan` meets it.
+struct Upper {
+    /// Length of the text: a rest of it ends there.
+    len: usize,
+    span: Option<Range<usize>>,
+}
+
+impl Upper {
+    fn new(s: &str) -> Upper {
+        Upper {
+            len: s.len(),
+            span: None,
+        }
+    }
+
+    /// Notes an ASCII run that starts the `rest` of the text.
+    fn note(&mut self, run: &[u8], rest: &[u8]) {
+        if run.iter().any(u8::is_ascii_uppercase) {
+            let from = self.len - rest.len();
+            let to = from + run.len();
+            self.span = Some(match self.span.take() {
+                Some(span) => span.start..to,
+                None => from..to,
+            });
+        }
+    }
+}
+
+/// The bit of `SCAN_ROWS` for the three bytes `c[0..3]`.
+#[inline(always)]
+fn look_closer(rows: &ScanRows, c: &[u8]) -> bool {
+    let row = rows[usize::from(c[0]) << 6 | usize::from(c[1] & 0x3F)];
+    row >> (c[2] & 63) & 1 != 0
+}
+
+/// One exact step of `scan` (a 3-byte character, a run of ASCII or one
+/// other byte): what is left, or `None` at a special character.
+#[inline(always)]
+fn step<'a>(rows: &ScanRows, rest: &'a [u8], upper: &mut Upper) -> Option<&'a [u8]> {
+    match rest {
+        // For a 3-byte character the bit is exactly `SPECIAL`'s.
+        [x, _, _, tail @ ..] if x & 0xF0 == 0xE0 => (!look_closer(rows, rest)).then_some(tail),
+        [x, ..] if x.is_ascii() => {
+            let n = rest
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(n);
+            upper.note(run, rest);
+            Some(tail)
+        }
+        [_, tail @ ..] => Some(tail),
+        [] => Some(rest),
+    }
+}
+
+/// `changes`, exactly, character by character.
+fn changes_by_chars(s: &str) -> Changes {
+    let mut changes = Changes::default();
     for c in s.chars() {
         let cp = u32::from(c);
         if is_term_width_form(cp) {
-            width = true;
+            changes.width = true;
         } else if (CJK_FIRST..=CJK_LAST).contains(&cp) {
-            traditional |= SPECIAL.contains(cp);
+            changes.traditional |= SPECIAL.contains(cp);
+        } else if c.is_ascii_uppercase() {
+            changes.upper = Some(0..s.len());
         }
     }
-    (width, traditional)
+    changes
 }
 
 pub fn normalize(input: &str) -> Normalized<'_> {
-    // No early exit, so that the compiler vectorizes it.
-    let upper = input.bytes().fold(false, |a, c| a | c.is_ascii_uppercase());
-    let (width, traditional) = if maybe_special(input) {
-        special_kinds(input)
-    } else {
-        (false, false)
-    };
-    if !width && !upper && !traditional {
+    let Changes {
+        width,
+        traditional,
+        upper,
+    } = changes(input);
+    if !width && upper.is_none() && !traditional {
         return Normalized {
             text: Cow::Borrowed(input),
             map: None,
@@ -127,7 +251,9 @@ pub fn normalize(input: &str) -> Normalized<'_> {
     };
     if !width {
         let mut s = simplified;
-        s.make_ascii_lowercase();
+        if let Some(upper) = upper {
+            s[upper].make_ascii_lowercase();
+        }
         return Normalized {
             text: Cow::Owned(s),
             map: None,
@@ -168,6 +294,40 @@ mod tests {
     fn traditional_becomes_simplified_and_latin_lower_case() {
         assert_eq!(normalize("碳化硅功率器件與SiC").text, "碳化硅功率器件与sic");
         assert_eq!(normalize("燃料電池").text, "燃料电池");
+    }
+
+    /// The fast scan against the exact one, with each kind of character at
+    /// every position of the scan's 12-byte groups.
+    #[test]
+    fn scan_agrees_with_the_exact_scan() {
+        let pieces = [
+            "與", "電", "Ｓ", "ｓ", "１", "，", "。", "A", "Z", "a", "7", " ", "é", "𠀀", "䷀",
+            "的", "\n", "SiC", "2024",
+        ];
+        for piece in pieces {
+            for before in 0..14 {
+                for after in [0, 1, 5, 13] {
+                    let s = format!("{}{piece}{}", "碳".repeat(before), "硅".repeat(after));
+                    let exact = changes_by_chars(&s);
+                    match scan(&s) {
+                        None => assert!(exact.width || exact.traditional, "{s}"),
+                        Some(span) => {
+                            assert!(!exact.width && !exact.traditional, "{s}");
+                            let upper: Vec<usize> = (0..s.len())
+                                .filter(|&i| s.as_bytes()[i].is_ascii_uppercase())
+                                .collect();
+                            match span {
+                                None => assert!(upper.is_empty(), "{s}"),
+                                Some(span) => assert!(
+                                    !upper.is_empty() && upper.iter().all(|i| span.contains(i)),
+                                    "{s}"
+                                ),
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! Every token of every indexed text is tested, so the test avoids hashing a
 //! string: single characters are answered by a bitmap, and tokens of up to 16
 //! bytes are packed into a `u128` and looked up in a small open-addressing
-//! table (one multiply, usually one probe, no `memcmp`). Longer stop words
-//! (a handful of long phrases) fall back to a hash set.
+//! table (one multiply, usually one probe, no `memcmp`); 6-byte tokens (two
+//! ideographs, most of the words looked up) have a table of `u64` keys of
+//! their own. Longer stop words (a handful of long phrases) fall back to a
+//! hash set.
 
 use super::char_bits::CharBits;
 use rustc_hash::FxHashSet;
@@ -18,10 +20,10 @@ pub struct StopWords {
     /// Bit per character below U+10000 that a stop word of more than one
     /// character starts with: most technical words start with none of them.
     first: CharBits,
-    /// Packed stop words of 2..=16 bytes; 0 marks an empty slot (no packed
-    /// word is 0: the empty string is never stored).
-    table: Vec<u128>,
-    shift: u32,
+    /// Packed stop words of 6 bytes.
+    six: Table<u64>,
+    /// Packed stop words of 2..=16 bytes other than 6.
+    packed: Table<u128>,
     long: FxHashSet<String>,
     /// Longest stop word in bytes: longer tokens are not looked up.
     max_len: usize,
@@ -31,6 +33,7 @@ impl StopWords {
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> StopWords {
         let mut single = CharBits::new();
         let mut first = CharBits::new();
+        let mut six = Vec::new();
         let mut packed = Vec::new();
         let mut long = FxHashSet::default();
         let mut max_len = 0;
@@ -49,7 +52,9 @@ impl StopWords {
                         // A stop word starting outside the BMP: no filter.
                         first.fill();
                     }
-                    if w.len() <= PACKED {
+                    if let Ok(b) = <&[u8; 6]>::try_from(w.as_bytes()) {
+                        six.push(pack6(b));
+                    } else if w.len() <= PACKED {
                         packed.push(pack(w.as_bytes()));
                     } else {
                         long.insert(w.to_owned());
@@ -58,32 +63,14 @@ impl StopWords {
                 (None, _) => {}
             }
         }
-        // At most a quarter full: a miss ends on an empty slot after one or
-        // two probes.
-        let slots = (packed.len() * 4).next_power_of_two().max(64);
-        let bits = slots.trailing_zeros();
-        let mut table = vec![0u128; slots];
-        for key in packed {
-            let mut i = slot(key, 64 - bits);
-            while table[i] != 0 && table[i] != key {
-                i = (i + 1) & (slots - 1);
-            }
-            table[i] = key;
-        }
         StopWords {
             single,
             first,
-            table,
-            shift: 64 - bits,
+            six: Table::new(six),
+            packed: Table::new(packed),
             long,
             max_len,
         }
-    }
-
-    /// Whether the one 3-byte character `x y z` is a stop word.
-    #[inline(always)]
-    pub fn contains_char3(&self, x: u8, y: u8, z: u8) -> bool {
-        self.single.contains_utf8(x, y, z)
     }
 
     /// `contains` for a word of more than one character starting with the
@@ -93,33 +80,27 @@ impl StopWords {
         self.first.contains_utf8(x, y, z) && self.contains_long(word)
     }
 
+    /// `contains` for a word of more than one character starting with the
+    /// ASCII character `x`.
+    #[inline(always)]
+    pub fn contains_long1(&self, word: &str, x: u8) -> bool {
+        self.first.contains(u32::from(x)) && self.contains_long(word)
+    }
+
     /// `contains` for a word of more than one character.
     #[inline(always)]
     pub fn contains_long(&self, word: &str) -> bool {
         let b = word.as_bytes();
+        if let Ok(six) = <&[u8; 6]>::try_from(b) {
+            return self.six.contains(pack6(six));
+        }
         if b.len() > self.max_len {
             return false;
         }
         if b.len() > PACKED {
             return self.long.contains(word);
         }
-        self.contains_packed(pack(b))
-    }
-
-    #[inline(always)]
-    fn contains_packed(&self, key: u128) -> bool {
-        let mask = self.table.len() - 1;
-        let mut i = slot(key, self.shift);
-        loop {
-            let k = self.table[i];
-            if k == key {
-                return true;
-            }
-            if k == 0 {
-                return false;
-            }
-            i = (i + 1) & mask;
-        }
+        self.packed.contains(pack(b))
     }
 
     pub fn contains(&self, word: &str) -> bool {
@@ -149,10 +130,80 @@ fn single_char(word: &str) -> Option<u32> {
     }
 }
 
+/// An open-addressing set of packed words. 0 marks an empty slot (no packed
+/// word is 0: the empty string is never stored). At most a quarter full: a
+/// miss ends on an empty slot after one or two probes.
+struct Table<K> {
+    slots: Vec<K>,
+    shift: u32,
+}
+
+/// A packed word: folded to 64 bits for hashing.
+trait Key: Copy + Eq + Default {
+    fn fold(self) -> u64;
+}
+
+impl Key for u64 {
+    #[inline(always)]
+    fn fold(self) -> u64 {
+        self
+    }
+}
+
+impl Key for u128 {
+    #[inline(always)]
+    fn fold(self) -> u64 {
+        (self as u64) ^ ((self >> 64) as u64).rotate_left(29)
+    }
+}
+
+impl<K: Key> Table<K> {
+    fn new(keys: impl IntoIterator<Item = K>) -> Table<K> {
+        let keys: Vec<K> = keys.into_iter().collect();
+        let len = (keys.len() * 4).next_power_of_two().max(64);
+        let mut table = Table {
+            slots: vec![K::default(); len],
+            shift: 64 - len.trailing_zeros(),
+        };
+        for key in keys {
+            let mut i = table.slot(key);
+            while table.slots[i] != K::default() && table.slots[i] != key {
+                i = (i + 1) & (len - 1);
+            }
+            table.slots[i] = key;
+        }
+        table
+    }
+
+    #[inline(always)]
+    fn slot(&self, key: K) -> usize {
+        (key.fold().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn contains(&self, key: K) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let k = self.slots[i & mask];
+            if k == key {
+                return true;
+            }
+            if k == K::default() {
+                return false;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The bytes of a 6-byte string as a little-endian `u64`.
 #[inline(always)]
-fn slot(key: u128, shift: u32) -> usize {
-    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+fn pack6(b: &[u8; 6]) -> u64 {
+    let (lo, hi) = b.split_at(4);
+    let lo = u32::from_le_bytes(lo.try_into().unwrap_or_default());
+    let hi = u16::from_le_bytes(hi.try_into().unwrap_or_default());
+    u64::from(lo) | u64::from(hi) << 32
 }
 
 /// The bytes of a 1..=16-byte string as a little-endian `u128`, zero-padded.
@@ -161,6 +212,12 @@ fn slot(key: u128, shift: u32) -> usize {
 fn pack(b: &[u8]) -> u128 {
     let n = b.len();
     debug_assert!((1..=PACKED).contains(&n));
+    // Three-ideograph words, the most common length here (two have a table
+    // of their own), with fixed loads.
+    if n == 9 {
+        let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+        return u128::from(lo) | u128::from(b[8]) << 64;
+    }
     if n >= 8 {
         let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
         let tail = u64::from_le_bytes(b[n - 8..].try_into().unwrap_or_default());
@@ -192,6 +249,9 @@ mod tests {
                 let mut buf = [0u8; 16];
                 buf[..b.len()].copy_from_slice(b);
                 assert_eq!(pack(b), u128::from_le_bytes(buf), "{from}..{to}");
+                if let Ok(six) = <&[u8; 6]>::try_from(b) {
+                    assert_eq!(u128::from(pack6(six)), u128::from_le_bytes(buf));
+                }
             }
         }
     }
