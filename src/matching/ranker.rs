@@ -19,6 +19,7 @@ use crate::search::pool::score_pool;
 use crate::search::store::SearchIndex;
 use crate::search::synonyms::Synonyms;
 use crate::search::visible::VisibleOnly;
+use crate::semantic::vectors::Hubness;
 use crate::semantic::{Snapshot, Vectors};
 use crate::storage::entities::{capability, need};
 use crate::storage::lists;
@@ -169,8 +170,8 @@ struct SemanticScores {
     snapshot: Arc<Snapshot>,
     /// The profile's vector (unit length) the cosines are of.
     query: Vec<f32>,
-    /// Hubness of each row to take off its cosine, already scaled.
-    hub: Option<Vec<f32>>,
+    /// Hubness of each row and how much of it to take off its cosine.
+    hub: Option<(Arc<Hubness>, f32)>,
     cosines: Vec<f32>,
     mean: f32,
     std: f32,
@@ -199,15 +200,22 @@ impl SemanticScores {
             .then(|| vectors.hubness(target))
             .flatten()
             .filter(|h| h.snapshot == snapshot.id)
-            .map(|h| h.values.iter().map(|v| hubness * v).collect());
+            .map(|h| (h, hubness));
         Some(Self::of_query(snapshot, query, hub))
     }
 
-    /// The scores of `query` (unit length) less `hub` (per row, scaled).
-    fn of_query(snapshot: Arc<Snapshot>, query: Vec<f32>, hub: Option<Vec<f32>>) -> SemanticScores {
+    /// The scores of `query` (unit length) less `hub` (β × each row's hubness).
+    fn of_query(
+        snapshot: Arc<Snapshot>,
+        query: Vec<f32>,
+        hub: Option<(Arc<Hubness>, f32)>,
+    ) -> SemanticScores {
         let mut cosines = snapshot.cosines(&query);
-        if let Some(hub) = &hub {
-            cosines.iter_mut().zip(hub).for_each(|(c, h)| *c -= h);
+        if let Some((hub, beta)) = &hub {
+            cosines
+                .iter_mut()
+                .zip(&hub.values)
+                .for_each(|(c, h)| *c -= beta * h);
         }
         let n = cosines.len().max(1) as f32;
         let mean = cosines.iter().sum::<f32>() / n;
@@ -346,7 +354,11 @@ struct MovedScores<'s> {
 
 impl MovedScores<'_> {
     fn cosine(&self, row: usize) -> f32 {
-        let hub = self.base.hub.as_ref().and_then(|h| h.get(row)).copied();
+        let hub = self
+            .base
+            .hub
+            .as_ref()
+            .and_then(|(h, beta)| Some(beta * h.values.get(row)?));
         self.base.snapshot.cosine(row, &self.query) - hub.unwrap_or(0.0)
     }
 
