@@ -31,20 +31,13 @@ impl CharBits {
         cp < 0x10000 && self.0[cp as usize >> 6] & (1 << (cp & 63)) != 0
     }
 
-    /// Bit 0 of the result says whether the 3-byte UTF-8 sequence `x y z`
-    /// is in the set, without decoding it: the lead and second byte pick the
-    /// 64-character block, the third the bit. The other bits are noise, so
-    /// a scan can OR results together and test bit 0 once at the end.
-    #[inline(always)]
-    pub fn bit_of_utf8(&self, x: u8, y: u8, z: u8) -> u64 {
-        let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
-        self.0[block] >> (z & 0x3F)
-    }
-
-    /// Whether the 3-byte UTF-8 sequence `x y z` is in the set.
+    /// Whether the 3-byte UTF-8 sequence `x y z` is in the set, without
+    /// decoding it: the lead and second byte pick the 64-character block,
+    /// the third the bit.
     #[inline(always)]
     pub fn contains_utf8(&self, x: u8, y: u8, z: u8) -> bool {
-        self.bit_of_utf8(x, y, z) & 1 != 0
+        let block = (usize::from(x & 0x0F) << 6) | usize::from(y & 0x3F);
+        self.0[block] >> (z & 0x3F) & 1 != 0
     }
 }
 
