@@ -67,6 +67,7 @@ pub fn fingerprint(schema_source: &str) -> String {
     for part in [
         schema_source,
         include_str!("analyzer.rs"),
+        include_str!("gram_memo.rs"),
         include_str!("normalize.rs"),
         include_str!("stop_words.rs"),
         include_str!("char_bits.rs"),

@@ -2,7 +2,7 @@
 //!
 //! | module | role |
 //! | --- | --- |
-//! | `normalize`, `analyzer`, `tokenizer` | text → terms (simplified, half-width, lower-case, jieba search mode, domain dictionary, stop words) |
+//! | `normalize`, `analyzer`, `gram_memo`, `tokenizer` | text → terms (simplified, half-width, lower-case, jieba search mode, domain dictionary, stop words) |
 //! | `synonyms` | query-time synonym and abbreviation expansion |
 //! | `schema`, `document` | the index schema and how rows become documents |
 //! | `store` | index folders, the current build, opening an index |
@@ -16,6 +16,7 @@ pub mod analyzer;
 pub mod assets;
 pub mod char_bits;
 pub mod document;
+pub mod gram_memo;
 pub mod highlight;
 pub mod indexer;
 pub mod normalize;
