@@ -29,8 +29,9 @@ const MAX_TOKEN_BYTES: usize = 60;
 /// dictionary words of four characters or more inside them.
 const LONGER_PARTS_FROM: usize = 12;
 
-/// Character boundaries of words up to this long are kept on the stack;
-/// longer words are rare (and mostly noise).
+/// Words of up to this many characters take the fast paths (a bit per
+/// character in a `u64`, boundaries on the stack); longer words are rare and
+/// mostly noise.
 const MAX_CHARS: usize = 64;
 
 /// One term of a text.
@@ -261,12 +262,11 @@ impl Analyzer {
         emit: &mut impl FnMut(&str, usize, usize),
     ) -> bool {
         let word = t.word.as_bytes();
+        // A 3-byte lead byte every 3 bytes: every 3i is a character boundary.
         if chars > MAX_CHARS || word.iter().step_by(3).any(|b| b & 0xF0 != 0xE0) {
             return false;
         }
-        let term = |from: usize, len: usize| {
-            self.is_term_word(t.word.get(from..from + len).unwrap_or_default())
-        };
+        let term = |from: usize, len: usize| self.is_term_word(&t.word[from..from + len]);
         // Two-character words are emitted as found; three-character ones
         // are noted and emitted after them, in jieba's order.
         let mut threes = 0u64;
@@ -316,50 +316,24 @@ impl Analyzer {
                 offset += part.len() + 1;
             }
         }
-        if chars <= 2 {
-            return;
-        }
-        let mut bounds = [0u16; MAX_CHARS + 1];
-        if chars > MAX_CHARS || word.len() > usize::from(u16::MAX) {
-            return self.slow_grams(word, t.byte_start, emit);
-        }
-        for (b, (i, _)) in bounds.iter_mut().zip(word.char_indices()) {
-            *b = i as u16;
-        }
-        bounds[chars] = word.len() as u16;
         for len in [2, 3] {
             if chars <= len {
                 continue;
             }
-            for (&from, &to) in bounds[..=chars].iter().zip(&bounds[len..=chars]) {
-                let (from, to) = (usize::from(from), usize::from(to));
+            // The last `len + 1` character boundaries, round a ring.
+            let mut ring = [0usize; 4];
+            let bounds = word.char_indices().map(|(i, _)| i).chain([word.len()]);
+            for (k, to) in bounds.enumerate() {
+                ring[k % 4] = to;
+                if k < len {
+                    continue;
+                }
+                let from = ring[(k - len) % 4];
                 let gram = &word[from..to];
                 let at = t.byte_start + from;
                 // Grams are of at most 3 characters: 12 bytes.
                 if memo.bytes(text, at, gram.len(), || self.is_term_word(gram)) {
                     emit(gram, at, at + gram.len());
-                }
-            }
-        }
-    }
-
-    /// `mixed_parts`'s grams of a word too long for its tables (noise).
-    #[cold]
-    fn slow_grams(&self, word: &str, byte_start: usize, emit: &mut impl FnMut(&str, usize, usize)) {
-        let bounds: Vec<usize> = word
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([word.len()])
-            .collect();
-        let chars = bounds.len() - 1;
-        for len in [2, 3] {
-            if chars <= len {
-                continue;
-            }
-            for (&from, &to) in bounds.iter().zip(&bounds[len..]) {
-                let gram = &word[from..to];
-                if self.is_term_word(gram) {
-                    emit(gram, byte_start + from, byte_start + to);
                 }
             }
         }
@@ -540,8 +514,8 @@ mod tests {
     /// made of the cases that take different paths: ideographs, stop words,
     /// compounds with connectors, Latin and digits, full-width and
     /// traditional text, characters outside the BMP mixed with ASCII (which
-    /// can add up to 3 bytes a character), long dictionary words, line
-    /// breaks and symbols.
+    /// can add up to 3 bytes a character), long dictionary words, a Latin
+    /// word of over 64 characters, line breaks and symbols.
     #[test]
     fn search_mode_from_cut_equals_cut_for_search() {
         use rand::{Rng, SeedableRng};
@@ -587,6 +561,7 @@ mod tests {
             "50%",
             "通用航空器",
             "柔性显示屏幕",
+            "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789ab",
         ];
         let a = Analyzer::shared();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
