@@ -316,24 +316,50 @@ impl Analyzer {
                 offset += part.len() + 1;
             }
         }
+        if chars <= 2 {
+            return;
+        }
+        let mut bounds = [0u16; MAX_CHARS + 1];
+        if chars > MAX_CHARS || word.len() > usize::from(u16::MAX) {
+            return self.slow_grams(word, t.byte_start, emit);
+        }
+        for (b, (i, _)) in bounds.iter_mut().zip(word.char_indices()) {
+            *b = i as u16;
+        }
+        bounds[chars] = word.len() as u16;
         for len in [2, 3] {
             if chars <= len {
                 continue;
             }
-            // The last `len + 1` character boundaries, round a ring.
-            let mut ring = [0usize; 4];
-            let bounds = word.char_indices().map(|(i, _)| i).chain([word.len()]);
-            for (k, to) in bounds.enumerate() {
-                ring[k % 4] = to;
-                if k < len {
-                    continue;
-                }
-                let from = ring[(k - len) % 4];
+            for (&from, &to) in bounds[..=chars].iter().zip(&bounds[len..=chars]) {
+                let (from, to) = (usize::from(from), usize::from(to));
                 let gram = &word[from..to];
                 let at = t.byte_start + from;
                 // Grams are of at most 3 characters: 12 bytes.
                 if memo.bytes(text, at, gram.len(), || self.is_term_word(gram)) {
                     emit(gram, at, at + gram.len());
+                }
+            }
+        }
+    }
+
+    /// `mixed_parts`'s grams of a word too long for its tables (noise).
+    #[cold]
+    fn slow_grams(&self, word: &str, byte_start: usize, emit: &mut impl FnMut(&str, usize, usize)) {
+        let bounds: Vec<usize> = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([word.len()])
+            .collect();
+        let chars = bounds.len() - 1;
+        for len in [2, 3] {
+            if chars <= len {
+                continue;
+            }
+            for (&from, &to) in bounds.iter().zip(&bounds[len..]) {
+                let gram = &word[from..to];
+                if self.is_term_word(gram) {
+                    emit(gram, byte_start + from, byte_start + to);
                 }
             }
         }
