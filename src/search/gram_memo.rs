@@ -9,6 +9,7 @@
 //! whole key: a collision costs a lookup again, never a wrong answer.
 
 use std::cell::RefCell;
+use std::ops::{BitAnd, BitOr, Not};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Words of two or three ideographs (most of the lookups): 64 KiB.
@@ -16,21 +17,65 @@ const IDEOGRAPH_SLOTS: usize = 1 << 13;
 /// Other words of up to 15 bytes: 32 KiB.
 const BYTE_SLOTS: usize = 1 << 11;
 
-/// The answer bit of an ideograph slot. Bit 62 is 0 in every key (see
-/// `three_ideographs`), and a key is never 0, so an empty slot matches none.
-const YES: u64 = 1 << 62;
-/// The answer bit of a byte slot: keys hold at most 15 bytes and their
-/// length in bits 120..124.
-const YES_BYTES: u128 = 1 << 127;
-
 /// Longest word the byte table keys.
 pub const MAX_BYTES: usize = 15;
 
 pub struct GramMemo {
     /// The analyzer whose answers these are.
     owner: usize,
-    ideographs: Box<[u64]>,
-    bytes: Box<[u128]>,
+    ideographs: Slots<u64>,
+    bytes: Slots<u128>,
+}
+
+/// A packed key with its answer bit, which no key has set.
+trait Key:
+    Copy + Default + PartialEq + BitAnd<Output = Self> + BitOr<Output = Self> + Not<Output = Self>
+{
+    const YES: Self;
+    /// The key folded to 64 bits for hashing.
+    fn fold(self) -> u64;
+}
+
+impl Key for u64 {
+    /// Bit 62 is 0 in every ideograph key (see `three_ideographs`).
+    const YES: u64 = 1 << 62;
+    #[inline(always)]
+    fn fold(self) -> u64 {
+        self
+    }
+}
+
+impl Key for u128 {
+    /// Byte keys hold at most 15 bytes and their length in bits 120..124.
+    const YES: u128 = 1 << 127;
+    #[inline(always)]
+    fn fold(self) -> u64 {
+        (self as u64) ^ ((self >> 64) as u64).rotate_left(23)
+    }
+}
+
+/// A direct-mapped table of keys with their answers. A key is never 0, so
+/// an empty slot matches none.
+struct Slots<K>(Box<[K]>);
+
+impl<K: Key> Slots<K> {
+    /// `len`: a power of two.
+    fn new(len: usize) -> Slots<K> {
+        debug_assert!(len.is_power_of_two());
+        Slots(vec![K::default(); len].into_boxed_slice())
+    }
+
+    #[inline(always)]
+    fn answer(&mut self, key: K, decide: impl FnOnce() -> bool) -> bool {
+        let i = slot(key.fold(), self.0.len());
+        let v = self.0[i];
+        if v & !K::YES == key {
+            return v & K::YES != K::default();
+        }
+        let yes = decide();
+        self.0[i] = if yes { key | K::YES } else { key };
+        yes
+    }
 }
 
 thread_local! {
@@ -48,8 +93,8 @@ impl GramMemo {
     fn new(owner: usize) -> GramMemo {
         GramMemo {
             owner,
-            ideographs: vec![0; IDEOGRAPH_SLOTS].into_boxed_slice(),
-            bytes: vec![0; BYTE_SLOTS].into_boxed_slice(),
+            ideographs: Slots::new(IDEOGRAPH_SLOTS),
+            bytes: Slots::new(BYTE_SLOTS),
         }
     }
 
@@ -72,14 +117,7 @@ impl GramMemo {
     /// from `decide` the first time.
     #[inline(always)]
     pub fn ideographs(&mut self, key: u64, decide: impl FnOnce() -> bool) -> bool {
-        let i = slot(key, IDEOGRAPH_SLOTS);
-        let v = self.ideographs[i];
-        if v & !YES == key {
-            return v & YES != 0;
-        }
-        let yes = decide();
-        self.ideographs[i] = key | if yes { YES } else { 0 };
-        yes
+        self.ideographs.answer(key, decide)
     }
 
     /// The answer for the `len` (1..=15) bytes of `text` at `at`, from
@@ -95,24 +133,16 @@ impl GramMemo {
         debug_assert!((1..=MAX_BYTES).contains(&len));
         let raw = load::<16>(text, at);
         let key = u128::from_le_bytes(raw) & ((1 << (8 * len)) - 1) | (len as u128) << 120;
-        let i = slot(
-            (key as u64) ^ ((key >> 64) as u64).rotate_left(23),
-            BYTE_SLOTS,
-        );
-        let v = self.bytes[i];
-        if v & !YES_BYTES == key {
-            return v & YES_BYTES != 0;
-        }
-        let yes = decide();
-        self.bytes[i] = key | if yes { YES_BYTES } else { 0 };
-        yes
+        self.bytes.answer(key, decide)
     }
 }
 
+/// The slot of a folded key in a table of `slots` (a power of two).
 #[inline(always)]
 fn slot(key: u64, slots: usize) -> usize {
     // Fibonacci hashing: the top bits of the product mix every key bit.
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - slots.trailing_zeros())) as usize % slots
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - slots.trailing_zeros())) as usize
+        & (slots - 1)
 }
 
 /// `N` bytes of `text` from `at`, zero past its end.
@@ -171,7 +201,7 @@ mod tests {
             .collect();
         let mut seen: HashMap<u64, String> = HashMap::new();
         let mut check = |w: String, key: u64| {
-            assert_eq!(key & YES, 0, "{w}");
+            assert_eq!(key & <u64 as Key>::YES, 0, "{w}");
             assert_ne!(key, 0, "{w}");
             if let Some(other) = seen.insert(key, w.clone()) {
                 assert_eq!(other, w, "same key");
